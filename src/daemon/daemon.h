@@ -1,0 +1,47 @@
+// The byokd server process: wires the data directory, root key, store, TLS material and the
+// HTTPS server together. Used by `byokd` and `byok serve`.
+//
+// Start() returns once the server listens; Shutdown() stops it gracefully (in-flight requests
+// finish); Wait() blocks until it has stopped. Thread-safe: Shutdown may be called from any
+// thread, once or more.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "daemon/data_dir.h"
+
+namespace byok::daemon {
+
+struct DaemonOptions {
+  std::string data_dir;                  // "" = the embedded default (DefaultDataDir())
+  std::string listen_host = "127.0.0.1";
+  uint16_t port = 8443;                  // 0 = pick a free port
+  std::string root_key_file;             // "" = <data_dir>/root.key (or $BYOK_ROOT_KEY)
+  std::string log_level = "info";
+  std::chrono::milliseconds shutdown_grace{10000};
+};
+
+class Daemon {
+ public:
+  static Result<std::unique_ptr<Daemon>> Start(const DaemonOptions& options);
+  virtual ~Daemon() = default;
+
+  virtual const DataDir& data_dir() const = 0;
+  virtual std::string url() const = 0;      // "https://127.0.0.1:8443"
+  virtual uint16_t port() const = 0;
+  virtual std::string ca_path() const = 0;  // the CA certificate clients must trust
+  virtual void Shutdown() = 0;
+  virtual void Wait() = 0;
+};
+
+// Runs byokd in the foreground: starts, prints "listening on https://HOST:PORT" and
+// "ca: PATH" on stdout, waits for SIGTERM or SIGINT, shuts down gracefully. Returns the process
+// exit status (0 after a signal; 1 if it could not start, with the reason on stderr).
+int RunDaemon(const DaemonOptions& options);
+
+}  // namespace byok::daemon
