@@ -16,7 +16,7 @@ class ServerBasicsTest(ByokTestCase):
 
     def test_unknown_path_is_an_azure_error_with_request_id(self):
         r = self.check(self.curl("-i", "{url}/does-not-exist"))
-        head, _, body = r.out.partition("\r\n\r\n")
+        head, _, body = r.out.replace("\r\n", "\n").partition("\n\n")
         self.assertRegex(head, r"^HTTP/1.1 404", r.explain())
         self.assertRegex(head.lower(), r"x-ms-request-id: [0-9a-f-]{36}", r.explain())
         err = json.loads(body)["error"]

@@ -90,6 +90,11 @@ class Byokd:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except Exception:
+                pass
 
 
 class ByokTestCase(unittest.TestCase):
