@@ -21,7 +21,8 @@ Status CheckSegment(std::string_view seg) {
   if (seg.empty()) return Status::InvalidArgument("resource id has an empty segment");
   if (seg == "." || seg == "..") return Status::InvalidArgument("resource id has a dot segment");
   for (unsigned char c : seg) {
-    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument("resource id has a control character");
+    if (c < 0x20 || c == 0x7f)
+      return Status::InvalidArgument("resource id has a control character");
     if (c == '?' || c == '#' || c == '\\') {
       return Status::InvalidArgument("resource id has a reserved character");
     }
@@ -51,7 +52,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 Result<ResourceId> ResourceId::Parse(std::string_view id) {
-  if (id.empty() || id.front() != '/') return Status::InvalidArgument("resource id must start with '/'");
+  if (id.empty() || id.front() != '/')
+    return Status::InvalidArgument("resource id must start with '/'");
   if (id.size() > kMaxResourceIdLength) return Status::InvalidArgument("resource id is too long");
   std::string_view body = id.substr(1);
   if (!body.empty() && body.back() == '/') body.remove_suffix(1);  // tolerate one trailing slash
@@ -67,7 +69,8 @@ Result<ResourceId> ResourceId::Parse(std::string_view id) {
     r.kind_ = Kind::kSubscription;
     i = 2;
     if (i < seg.size() && EqualsIgnoreCase(seg[i], "resourceGroups")) {
-      if (i + 1 >= seg.size()) return Status::InvalidArgument("resource id lacks a resource group name");
+      if (i + 1 >= seg.size())
+        return Status::InvalidArgument("resource id lacks a resource group name");
       r.resource_group_ = std::string(seg[i + 1]);
       r.kind_ = Kind::kResourceGroup;
       i += 2;

@@ -16,9 +16,9 @@
 namespace byok {
 
 struct ErrorSpec {
-  std::string_view code;      // Azure's error.code, e.g. "ResourceGroupNotFound"
-  int http_status;            // e.g. 404
-  std::string_view message;   // fmt template, e.g. "Resource group '{}' could not be found."
+  std::string_view code;     // Azure's error.code, e.g. "ResourceGroupNotFound"
+  int http_status;           // e.g. 404
+  std::string_view message;  // fmt template, e.g. "Resource group '{}' could not be found."
 };
 
 struct ApiError {

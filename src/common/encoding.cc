@@ -39,8 +39,10 @@ std::string Base64UrlEncode(std::span<const uint8_t> data) {
   std::string s = Base64Encode(data);
   while (!s.empty() && s.back() == '=') s.pop_back();
   for (char& c : s) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   return s;
 }
@@ -48,9 +50,12 @@ std::string Base64UrlEncode(std::span<const uint8_t> data) {
 Result<std::vector<uint8_t>> Base64UrlDecode(std::string_view text) {
   std::string s(text);
   for (char& c : s) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (c == '+' || c == '/') return Status::InvalidArgument("invalid base64url character");
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (c == '+' || c == '/')
+      return Status::InvalidArgument("invalid base64url character");
   }
   if (s.size() % 4 == 1) return Status::InvalidArgument("invalid base64url length");
   while (s.size() % 4 != 0) s.push_back('=');

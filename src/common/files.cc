@@ -1,12 +1,12 @@
 #include "common/files.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -60,8 +60,8 @@ Result<std::string> ReadFile(const std::string& path) {
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
   std::filesystem::path p(path);
   std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
-  std::string tmp = fmt::format("{}/.{}.tmp-{}", dir, p.filename().string(),
-                                CryptoRandom().Uuid().substr(0, 8));
+  std::string tmp =
+      fmt::format("{}/.{}.tmp-{}", dir, p.filename().string(), CryptoRandom().Uuid().substr(0, 8));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus("create", tmp);
   Status s = WriteAll(fd, data, tmp);
@@ -87,7 +87,8 @@ Status EnsureDirectory(const std::string& dir, mode_t mode) {
   if (std::filesystem::is_directory(p, ec)) return Status::Ok();
   if (p.has_parent_path() && p.parent_path() != p) {
     std::filesystem::create_directories(p.parent_path(), ec);
-    if (ec) return Status::Internal(fmt::format("create {}: {}", p.parent_path().string(), ec.message()));
+    if (ec)
+      return Status::Internal(fmt::format("create {}: {}", p.parent_path().string(), ec.message()));
   }
   if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) return ErrnoStatus("mkdir", dir);
   return Status::Ok();

@@ -1,8 +1,8 @@
 // Small, careful file-system helpers (POSIX).
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 
 #include "common/status.h"
 

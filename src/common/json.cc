@@ -6,8 +6,8 @@ namespace byok {
 
 Result<nlohmann::json> ParseJsonBody(std::string_view text, const JsonLimits& limits) {
   if (text.size() > limits.max_bytes) {
-    return Status::InvalidArgument(
-        fmt::format("request body of {} bytes exceeds the limit of {}", text.size(), limits.max_bytes));
+    return Status::InvalidArgument(fmt::format("request body of {} bytes exceeds the limit of {}",
+                                               text.size(), limits.max_bytes));
   }
   bool too_deep = false;
   nlohmann::json::parser_callback_t cb = [&](int depth, nlohmann::json::parse_event_t event,

@@ -19,18 +19,18 @@ namespace byok {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // the caller's input is malformed
-  kNotFound,           // the named thing does not exist
-  kAlreadyExists,      // a create collided with an existing thing
-  kPermissionDenied,   // authenticated but not allowed
-  kUnauthenticated,    // no or bad credentials
-  kFailedPrecondition, // state does not allow the operation
-  kResourceExhausted,  // a limit was hit
-  kAborted,            // a concurrent change won (etag mismatch, busy)
-  kOutOfRange,         // past the end
-  kUnavailable,        // try again later
-  kDataLoss,           // stored data is corrupt or cannot be decrypted
-  kInternal,           // a bug or an unexpected library failure
+  kInvalidArgument,     // the caller's input is malformed
+  kNotFound,            // the named thing does not exist
+  kAlreadyExists,       // a create collided with an existing thing
+  kPermissionDenied,    // authenticated but not allowed
+  kUnauthenticated,     // no or bad credentials
+  kFailedPrecondition,  // state does not allow the operation
+  kResourceExhausted,   // a limit was hit
+  kAborted,             // a concurrent change won (etag mismatch, busy)
+  kOutOfRange,          // past the end
+  kUnavailable,         // try again later
+  kDataLoss,            // stored data is corrupt or cannot be decrypted
+  kInternal,            // a bug or an unexpected library failure
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -41,13 +41,23 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
-  static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
-  static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
+  static Status FailedPrecondition(std::string m) {
+    return {StatusCode::kFailedPrecondition, std::move(m)};
+  }
+  static Status ResourceExhausted(std::string m) {
+    return {StatusCode::kResourceExhausted, std::move(m)};
+  }
   static Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
   static Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
@@ -78,7 +88,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok());
   }
@@ -109,9 +119,9 @@ class [[nodiscard]] Result {
 #define BYOK_CONCAT_(a, b) BYOK_CONCAT_INNER_(a, b)
 
 // Evaluates a Status expression and returns it from the enclosing function if not OK.
-#define BYOK_TRY(expr)                          \
-  do {                                          \
-    ::byok::Status byok_try_status_ = (expr);   \
+#define BYOK_TRY(expr)                                   \
+  do {                                                   \
+    ::byok::Status byok_try_status_ = (expr);            \
     if (!byok_try_status_.ok()) return byok_try_status_; \
   } while (0)
 

@@ -44,8 +44,8 @@ Result<LiveServer> ProbeServer(const DataDir& dir, std::chrono::milliseconds tim
   opts.timeout = timeout;
   auto res = http::HttpsRequest("GET", info->url + "/_byok/status", {}, "", opts);
   if (!res.ok()) {
-    return Status::Unavailable(fmt::format("byokd on {} does not answer: {}", dir.root,
-                                           res.status().message()));
+    return Status::Unavailable(
+        fmt::format("byokd on {} does not answer: {}", dir.root, res.status().message()));
   }
   if (res->status != 200) {
     return Status::Unavailable(
@@ -63,7 +63,8 @@ Status StopServer(const DataDir& dir, std::chrono::milliseconds timeout) {
   BYOK_ASSIGN_OR_RETURN(LiveServer live, ProbeServer(dir));
   pid_t pid = static_cast<pid_t>(live.info.pid);
   if (::kill(pid, SIGTERM) != 0) {
-    return Status::Internal(fmt::format("cannot signal byokd pid {}: {}", pid, std::strerror(errno)));
+    return Status::Internal(
+        fmt::format("cannot signal byokd pid {}: {}", pid, std::strerror(errno)));
   }
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -84,8 +85,10 @@ std::vector<std::pair<std::string, std::string>> ClientEnvironment(const LiveSer
 std::string ShellQuote(std::string_view value) {
   std::string out = "'";
   for (char c : value) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   out += "'";
   return out;

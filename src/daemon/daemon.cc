@@ -1,9 +1,9 @@
 #include "daemon/daemon.h"
 
-#include <csignal>
-#include <cstdio>
 #include <pthread.h>
 #include <unistd.h>
+#include <csignal>
+#include <cstdio>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

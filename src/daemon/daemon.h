@@ -18,10 +18,10 @@
 namespace byok::daemon {
 
 struct DaemonOptions {
-  std::string data_dir;                  // "" = the embedded default (DefaultDataDir())
+  std::string data_dir;  // "" = the embedded default (DefaultDataDir())
   std::string listen_host = "127.0.0.1";
-  uint16_t port = 8443;                  // 0 = pick a free port
-  std::string root_key_file;             // "" = <data_dir>/root.key (or $BYOK_ROOT_KEY)
+  uint16_t port = 8443;       // 0 = pick a free port
+  std::string root_key_file;  // "" = <data_dir>/root.key (or $BYOK_ROOT_KEY)
   std::string log_level = "info";
   std::chrono::milliseconds shutdown_grace{10000};
 };
@@ -32,7 +32,7 @@ class Daemon {
   virtual ~Daemon() = default;
 
   virtual const DataDir& data_dir() const = 0;
-  virtual std::string url() const = 0;      // "https://127.0.0.1:8443"
+  virtual std::string url() const = 0;  // "https://127.0.0.1:8443"
   virtual uint16_t port() const = 0;
   virtual std::string ca_path() const = 0;  // the CA certificate clients must trust
   virtual void Shutdown() = 0;

@@ -1,12 +1,12 @@
 #include "daemon/data_dir.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -26,17 +26,19 @@ DataDir ResolveDataDir(const std::string& dir) {
 Result<DataDirLock> DataDirLock::Acquire(const DataDir& dir) {
   int fd = ::open(dir.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return Status::Internal(fmt::format("cannot open {}: {}", dir.lock_file(), std::strerror(errno)));
+    return Status::Internal(
+        fmt::format("cannot open {}: {}", dir.lock_file(), std::strerror(errno)));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int e = errno;
     std::string holder;
     char buf[32] = {};
-    if (::pread(fd, buf, sizeof buf - 1, 0) > 0) holder = fmt::format(" (pid {})", std::string(buf));
+    if (::pread(fd, buf, sizeof buf - 1, 0) > 0)
+      holder = fmt::format(" (pid {})", std::string(buf));
     ::close(fd);
     if (e == EWOULDBLOCK) {
-      return Status::FailedPrecondition(fmt::format(
-          "another byokd is already running on data directory {}{}", dir.root, holder));
+      return Status::FailedPrecondition(
+          fmt::format("another byokd is already running on data directory {}{}", dir.root, holder));
     }
     return Status::Internal(fmt::format("cannot lock {}: {}", dir.lock_file(), std::strerror(e)));
   }
@@ -52,8 +54,11 @@ DataDirLock::~DataDirLock() {
 }
 
 Status WriteServerInfo(const DataDir& dir, const ServerInfo& info) {
-  nlohmann::json j = {{"url", info.url}, {"host", info.host}, {"port", info.port},
-                      {"pid", info.pid}, {"ca", info.ca}};
+  nlohmann::json j = {{"url", info.url},
+                      {"host", info.host},
+                      {"port", info.port},
+                      {"pid", info.pid},
+                      {"ca", info.ca}};
   return WriteFileAtomic(dir.server_info(), DumpJson(j) + "\n", 0644);
 }
 
@@ -80,14 +85,16 @@ Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view tex
   if (!text.empty() && text.front() == '[') {
     size_t close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return Status::InvalidArgument(fmt::format("invalid listen address '{}': use [ADDR]:PORT", text));
+      return Status::InvalidArgument(
+          fmt::format("invalid listen address '{}': use [ADDR]:PORT", text));
     }
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
   } else {
     size_t colon = text.rfind(':');
     if (colon == std::string_view::npos) {
-      return Status::InvalidArgument(fmt::format("invalid listen address '{}': use HOST:PORT", text));
+      return Status::InvalidArgument(
+          fmt::format("invalid listen address '{}': use HOST:PORT", text));
     }
     host = text.substr(0, colon);
     port = text.substr(colon + 1);

@@ -54,7 +54,7 @@ struct ServerInfo {
   std::string host;  // as listened on
   uint16_t port = 0;
   int64_t pid = 0;
-  std::string ca;    // path of the CA certificate
+  std::string ca;  // path of the CA certificate
 };
 
 Status WriteServerInfo(const DataDir& dir, const ServerInfo& info);

@@ -2,8 +2,8 @@
 // `byok stop` and scripts use to check that a server answers and which process it is.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 
 #include "common/clock.h"
 #include "http/router.h"

@@ -1,7 +1,7 @@
 #include "daemon/tls_material.h"
 
-#include <algorithm>
 #include <unistd.h>
+#include <algorithm>
 
 #include <arpa/inet.h>
 #include <spdlog/spdlog.h>
@@ -40,7 +40,8 @@ Names RequiredNames(const std::string& listen_host) {
   Names n;
   if (listen_host.empty() || listen_host == "0.0.0.0" || listen_host == "::") return n;
   if (IsIpLiteral(listen_host)) {
-    if (std::find(n.ips.begin(), n.ips.end(), listen_host) == n.ips.end()) n.ips.push_back(listen_host);
+    if (std::find(n.ips.begin(), n.ips.end(), listen_host) == n.ips.end())
+      n.ips.push_back(listen_host);
   } else if (std::find(n.dns.begin(), n.dns.end(), listen_host) == n.dns.end()) {
     n.dns.push_back(listen_host);
   }
@@ -49,8 +50,8 @@ Names RequiredNames(const std::string& listen_host) {
 
 // The CA key pair and certificate: loaded, or created and saved.
 Result<std::pair<crypto::PrivateKey, crypto::Certificate>> LoadOrCreateCa(store::Store& store,
-                                                                           const DataDir& dir,
-                                                                           const Clock& clock) {
+                                                                          const DataDir& dir,
+                                                                          const Clock& clock) {
   BYOK_ASSIGN_OR_RETURN(auto txn, store.Begin());
   auto sealed = txn->GetSecret(kCaKeySecret);
   auto pem = ReadFile(dir.ca_cert());

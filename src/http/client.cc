@@ -3,6 +3,9 @@
 // Boost 1.74 + GCC 12: Asio uses std::exchange without including <utility>.
 #include <utility>
 
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -12,9 +15,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <fmt/format.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 namespace byok::http {
 namespace {
@@ -75,7 +75,8 @@ Result<ClientResponse> HttpsRequest(std::string_view method, std::string_view ur
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
   ctx.set_verify_mode(asio::ssl::verify_peer);
   ctx.load_verify_file(options.ca_file, ec);
-  if (ec) return Status::Unavailable(fmt::format("cannot load CA {}: {}", options.ca_file, ec.message()));
+  if (ec)
+    return Status::Unavailable(fmt::format("cannot load CA {}: {}", options.ca_file, ec.message()));
 
   asio::io_context io;
   beast::ssl_stream<beast::tcp_stream> stream(io, ctx);

@@ -16,8 +16,8 @@
 namespace byok::http {
 
 struct ClientOptions {
-  std::string ca_file;                          // PEM file of the CA to trust (required)
-  std::chrono::milliseconds timeout{10000};     // whole request: connect, handshake, exchange
+  std::string ca_file;                       // PEM file of the CA to trust (required)
+  std::chrono::milliseconds timeout{10000};  // whole request: connect, handshake, exchange
   size_t max_response_bytes = 64 * 1024 * 1024;
 };
 

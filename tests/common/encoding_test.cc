@@ -8,8 +8,13 @@ namespace {
 // RFC 4648 section 10 test vectors.
 TEST(EncodingTest, Base64Rfc4648Vectors) {
   const std::pair<std::string, std::string> cases[] = {
-      {"", ""},           {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, enc] : cases) {
     EXPECT_EQ(Base64Encode(AsBytes(plain)), enc);

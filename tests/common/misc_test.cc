@@ -1,7 +1,7 @@
+#include <sys/stat.h>
 #include <chrono>
 #include <regex>
 #include <set>
-#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
