@@ -3,6 +3,13 @@
 function(byok_module name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cc)
+  if(NOT srcs)
+    # Header-only so far (a module being written): an interface library.
+    add_library(byok_${name} INTERFACE)
+    target_include_directories(byok_${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(byok_${name} INTERFACE ${ARG_DEPS})
+    return()
+  endif()
   add_library(byok_${name} STATIC ${srcs})
   target_include_directories(byok_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(byok_${name} PUBLIC ${ARG_DEPS})

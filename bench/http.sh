@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# HTTPS requests/s and p99 latency for a trivial route over keep-alive TLS, with wrk, for byokd and
+# for nginx (the peer: same machine, same TLS curve P-256, same tiny JSON answer), alternating,
+# ROUNDS rounds (default 3). Prints per-round numbers, medians and the ratio byokd/nginx.
+# Usage: bench/http.sh    Environment: ROUNDS, DURATION (s, default 10), CONNECTIONS (default 32)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --bench
+command -v nginx >/dev/null || apt-get install -y -q nginx-light >&2 || apt-get install -y -q nginx >&2
+BYOK_BUILD_TYPE=Release scripts/build.sh build-release -DBYOK_TESTS=OFF
+rounds="${ROUNDS:-3}"; duration="${DURATION:-10}"; conns="${CONNECTIONS:-32}"
+work=$(mktemp -d)
+cleanup() { [ -n "${byokd_pid:-}" ] && kill "$byokd_pid" 2>/dev/null; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+build-release/byokd --data-dir "$work/byok" --listen 127.0.0.1:0 --log-level warn > "$work/byokd.out" 2>"$work/byokd.err" &
+byokd_pid=$!
+for _ in $(seq 100); do grep -q '^ca: ' "$work/byokd.out" 2>/dev/null && break; sleep 0.1; done
+byok_port=$(sed -n 's/^listening on https:\/\/[^:]*:\([0-9]*\)$/\1/p' "$work/byokd.out")
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -keyout "$work/nginx.key" -out "$work/nginx.crt" 2>/dev/null
+nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx.err warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$nginx_port ssl;
+    ssl_certificate $work/nginx.crt; ssl_certificate_key $work/nginx.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    keepalive_requests 1000000;
+    location / { default_type application/json; return 200 '{"service":"nginx","version":"0"}'; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work"
+
+measure() {  # url → "rps p99ms"
+  wrk -t1 -c"$conns" -d"${duration}s" --latency "$1" | awk '
+    /Requests\/sec/ {rps=$2}
+    $1=="99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v=v/1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v=v*1000}; p99=v}
+    END {printf "%s %s\n", rps, p99}'
+}
+b_rps=(); b_p99=(); n_rps=(); n_p99=()
+for r in $(seq "$rounds"); do
+  read -r rps p99 < <(measure "https://127.0.0.1:$byok_port/_byok/status"); b_rps+=("$rps"); b_p99+=("$p99")
+  read -r rps p99 < <(measure "https://127.0.0.1:$nginx_port/_byok/status"); n_rps+=("$rps"); n_p99+=("$p99")
+  echo "round $r: byokd ${b_rps[-1]} req/s p99 ${b_p99[-1]} ms | nginx ${n_rps[-1]} req/s p99 ${n_p99[-1]} ms"
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+br=$(median "${b_rps[@]}"); bp=$(median "${b_p99[@]}"); nr=$(median "${n_rps[@]}"); np=$(median "${n_p99[@]}")
+echo "median: byokd $br req/s p99 $bp ms; nginx $nr req/s p99 $np ms (wrk -t1 -c$conns, ${duration}s, keep-alive TLS)"
+awk -v a="$br" -v b="$nr" 'BEGIN { printf "ratio byokd/nginx requests/s: %.2f\n", a/b }'
