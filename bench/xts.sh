@@ -5,12 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench
-BYOK_BUILD_TYPE=Release scripts/build.sh build-bench -DBYOK_BENCH=ON -DBYOK_TESTS=OFF
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DBYOK_BENCH=ON -DBYOK_TESTS=OFF >&2
+cmake --build build-bench --target xts_bench >&2
 rounds="${ROUNDS:-3}"
 byok_enc=(); byok_dec=(); ossl_enc=(); ossl_dec=()
 gib() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1073741824 }'; }
 for r in $(seq "$rounds"); do
-  json=$(build-bench/xts_bench --benchmark_format=json 2>/dev/null)
+  json=$(build-bench/bench/xts_bench --benchmark_format=json 2>/dev/null)
   e=$(echo "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print([b["bytes_per_second"] for b in d["benchmarks"] if b["name"].startswith("BM_XtsEncrypt")][0])')
   d=$(echo "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print([b["bytes_per_second"] for b in d["benchmarks"] if b["name"].startswith("BM_XtsDecrypt")][0])')
   byok_enc+=("$(gib "$e")"); byok_dec+=("$(gib "$d")")

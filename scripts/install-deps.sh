@@ -10,7 +10,7 @@ packages=(
   libssl-dev libsqlite3-dev libboost-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   # clients the tests drive
-  openssl curl python3 python3-cryptography procps
+  openssl curl python3 python3-cryptography procps azure-cli
 )
 for arg in "$@"; do
   case "$arg" in

@@ -16,8 +16,8 @@ inline constexpr ErrorSpec kInvalidApiVersion{
 inline constexpr ErrorSpec kInvalidResourceType{
     "InvalidResourceType", 400,
     "The resource type '{}' could not be found in the namespace '{}' for api version '{}'."};
-inline constexpr ErrorSpec kInvalidResourceNamespace{
-    "InvalidResourceNamespace", 400, "The resource namespace '{}' is invalid."};
+inline constexpr ErrorSpec kInvalidResourceNamespace{"InvalidResourceNamespace", 400,
+                                                     "The resource namespace '{}' is invalid."};
 inline constexpr ErrorSpec kNoRouteFound{
     "NoRegisteredProviderFound", 400,
     "No registered resource provider found for the request path '{}' and API version '{}'."};
@@ -64,8 +64,9 @@ inline constexpr ErrorSpec kInvalidRequestContent{
     "The request content was invalid and could not be deserialized: '{}'."};
 inline constexpr ErrorSpec kInvalidRequestFormat{"InvalidRequestFormat", 400,
                                                  "Cannot parse the request: {}."};
-inline constexpr ErrorSpec kInvalidTagName{"InvalidTagNameCharacters", 400,
-                                           "The tag names '{}' have reserved characters '<,>,%,&,\\,?,/' or control characters."};
+inline constexpr ErrorSpec kInvalidTagName{
+    "InvalidTagNameCharacters", 400,
+    "The tag names '{}' have reserved characters '<,>,%,&,\\,?,/' or control characters."};
 inline constexpr ErrorSpec kTooManyTags{
     "InvalidTag", 400, "The number of tags for resource '{}' exceeds the maximum of 50."};
 inline constexpr ErrorSpec kPreconditionFailed{
@@ -83,10 +84,10 @@ inline constexpr ErrorSpec kLinkedAuthorizationFailed{
     "The client '{}' with object id '{}' has permission to perform action '{}' on scope '{}'; "
     "however, it does not have permission to perform action(s) '{}' on the linked scope(s) '{}' "
     "(respectively) or the linked scope(s) are invalid."};
-inline constexpr ErrorSpec kOperationNotFound{
-    "OperationNotFound", 404, "The operation '{}' could not be found."};
-inline constexpr ErrorSpec kMethodNotAllowed{
-    "MethodNotAllowed", 405, "The requested method '{}' is not allowed for '{}'."};
+inline constexpr ErrorSpec kOperationNotFound{"OperationNotFound", 404,
+                                              "The operation '{}' could not be found."};
+inline constexpr ErrorSpec kMethodNotAllowed{"MethodNotAllowed", 405,
+                                             "The requested method '{}' is not allowed for '{}'."};
 inline constexpr ErrorSpec kInternalError{
     "InternalServerError", 500,
     "Encountered internal server error. Diagnostic information: timestamp '{}', request id '{}'."};

@@ -15,7 +15,7 @@ struct Location {
   std::string_view regional_display;  // "(US) East US"
   std::string_view geography_group;   // "US"
   std::string_view latitude, longitude;
-  std::string_view paired;            // paired region name
+  std::string_view paired;  // paired region name
 };
 
 const std::vector<Location>& Locations();

@@ -3,10 +3,14 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "cmd/serve_options.h"
+#include "common/random.h"
+#include "daemon/azure_cli.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "identity/admin.h"
 
 namespace {
 
@@ -45,6 +49,41 @@ int main(int argc, char** argv) {
       "env", "Print shell 'export' lines for clients of the server: eval \"$(byok env)\"");
   add_data_dir(env);
 
+  CLI::App* sp =
+      app.add_subcommand("sp", "Manage service principals (works whether or not the server runs)");
+  sp->require_subcommand(1);
+  std::string sp_name, sp_id;
+  CLI::App* sp_create = sp->add_subcommand(
+      "create", "Create a service principal; prints {appId,password,tenant,objectId,displayName}");
+  sp_create->add_option("--display-name,-n", sp_name, "Display name (default: byok-sp-<random>)");
+  add_data_dir(sp_create);
+  CLI::App* sp_list = sp->add_subcommand("list", "List principals as a JSON array");
+  add_data_dir(sp_list);
+  CLI::App* sp_delete = sp->add_subcommand("delete", "Delete a service principal");
+  sp_delete->add_option("id", sp_id, "appId or objectId")->required();
+  add_data_dir(sp_delete);
+  CLI::App* sp_reset = sp->add_subcommand(
+      "reset-secret", "Issue a new secret; prints {appId,password,tenant,objectId,displayName}");
+  sp_reset->add_option("id", sp_id, "appId or objectId")->required();
+  add_data_dir(sp_reset);
+
+  CLI::App* azure_cli = app.add_subcommand("azure-cli", "Point the Azure CLI (az) at the server");
+  azure_cli->require_subcommand(1);
+  byok::daemon::AzureCliOptions az_options;
+  CLI::App* az_setup = azure_cli->add_subcommand(
+      "setup",
+      "Register this server as a cloud in an az config dir and log in its bootstrap service "
+      "principal (idempotent); prints export lines: eval \"$(byok azure-cli setup ...)\"");
+  add_data_dir(az_setup);
+  az_setup
+      ->add_option("--config-dir", az_options.config_dir,
+                   "Azure CLI configuration directory to use (exported as AZURE_CONFIG_DIR; "
+                   "created if missing)")
+      ->required();
+  az_setup->add_option("--az", az_options.az, "The az executable (default: az on PATH)");
+  az_setup->add_option("--cloud-name", az_options.cloud_name,
+                       "Name of the az cloud to register (default: byok-<port>)");
+
   CLI11_PARSE(app, argc, argv);
   byok::daemon::DataDir dir = byok::daemon::ResolveDataDir(data_dir);
 
@@ -54,6 +93,30 @@ int main(int argc, char** argv) {
       return 2;
     }
     return byok::daemon::RunDaemon(serve_options);
+  }
+  if (*sp) {
+    byok::identity::AdminOptions ao;
+    ao.data_dir = dir.root;
+    auto print = [](const byok::Result<nlohmann::json>& r) {
+      if (!r.ok()) return ExitFor(r.status());
+      std::cout << r->dump(2) << "\n";
+      return 0;
+    };
+    if (*sp_create) {
+      if (sp_name.empty()) sp_name = "byok-sp-" + byok::CryptoRandom().Uuid().substr(0, 8);
+      return print(byok::identity::AdminCreateServicePrincipal(ao, sp_name));
+    }
+    if (*sp_list) return print(byok::identity::AdminListPrincipals(ao));
+    if (*sp_delete) return ExitFor(byok::identity::AdminDeletePrincipal(ao, sp_id));
+    if (*sp_reset) return print(byok::identity::AdminResetSecret(ao, sp_id));
+  }
+  if (*az_setup) {
+    auto setup = byok::daemon::SetupAzureCli(dir, az_options);
+    if (!setup.ok()) return ExitFor(setup.status());
+    for (const auto& [k, v] : setup->exports) {
+      std::cout << "export " << k << "=" << byok::daemon::ShellQuote(v) << "\n";
+    }
+    return 0;
   }
   if (*stop) {
     byok::Status s = byok::daemon::StopServer(dir);

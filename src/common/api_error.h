@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -36,5 +37,30 @@ ApiError MakeError(const ErrorSpec& spec, Args&&... args) {
   return ApiError{spec.http_status, std::string(spec.code),
                   fmt::format(fmt::runtime(spec.message), std::forward<Args>(args)...)};
 }
+
+}  // namespace byok
+
+namespace byok {
+
+// Holds a T or an ApiError: what service methods return when their failure is an Azure error
+// the caller renders as is. REQUIRES: value() only when ok(); error() only when !ok().
+template <typename T>
+class [[nodiscard]] ApiResult {
+ public:
+  ApiResult(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  ApiResult(ApiError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
+
+  bool ok() const { return v_.index() == 0; }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const ApiError& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, ApiError> v_;
+};
 
 }  // namespace byok

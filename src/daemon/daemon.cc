@@ -2,17 +2,26 @@
 
 #include <pthread.h>
 #include <unistd.h>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "authz/rbac.h"
+#include "authz/roles.h"
 #include "common/files.h"
 #include "common/logging.h"
 #include "daemon/status_routes.h"
 #include "daemon/tls_material.h"
+#include "gateway/authorization_provider.h"
+#include "gateway/frontend.h"
+#include "gateway/operations.h"
+#include "gateway/resources_provider.h"
 #include "http/server.h"
+#include "identity/bootstrap.h"
+#include "identity/identity_service.h"
 #include "store/root_key.h"
 #include "store/sqlite_store.h"
 
@@ -48,6 +57,7 @@ class DaemonImpl final : public Daemon {
     http::Router router;
     started_ = clock_.Now();
     AddStatusRoutes(router, StatusInfo{dir_.root, started_, ::getpid()});
+    BYOK_TRY(InitServices(router));
 
     http::ServerOptions so_http;
     so_http.listen_host = options.listen_host;
@@ -57,9 +67,88 @@ class DaemonImpl final : public Daemon {
     BYOK_ASSIGN_OR_RETURN(server_, http::Server::Start(std::move(so_http), std::move(router)));
 
     url_ = fmt::format("https://{}:{}", UrlHost(options.listen_host), server_->port());
+    identity_->SetServerBaseUrls(BaseUrls(options.listen_host, server_->port()));
     ServerInfo info{url_, options.listen_host, server_->port(), ::getpid(), ca_path_};
     BYOK_TRY(WriteServerInfo(dir_, info));
     return Status::Ok();
+  }
+
+  // Identity, RBAC and the ARM front end with its providers.
+  Status InitServices(http::Router& router) {
+    Random& random = CryptoRandom();
+    BYOK_ASSIGN_OR_RETURN(identity::BootstrapResult boot,
+                          identity::Bootstrap(*store_, clock_, random));
+    if (!boot.password.empty()) {
+      std::string path = identity::CredentialsFilePath(dir_.root);
+      BYOK_TRY(identity::WriteCredentialsFile(path, boot));
+      spdlog::info("bootstrap service principal {} created; credentials in {}",
+                   boot.principal.app_id, path);
+    }
+    BYOK_ASSIGN_OR_RETURN(identity_, identity::IdentityService::Open(*store_, clock_, random));
+    BYOK_TRY(gateway::EnsureSubscription(*store_, boot.subscription_id, boot.tenant_id,
+                                         "byok subscription"));
+
+    authz::RbacOptions ro;
+    ro.tenant_id = boot.tenant_id;
+    identity::IdentityService* ids = identity_.get();
+    ro.principal_exists = [ids](std::string_view oid) {
+      auto p = ids->directory().FindByObjectId(oid);
+      return p.ok();
+    };
+    BYOK_ASSIGN_OR_RETURN(rbac_, authz::Rbac::Open(*store_, ro));
+    if (boot.first_run) BYOK_TRY(AssignBootstrapOwner(boot));
+
+    gateway::Frontend::Deps fd;
+    fd.store = store_.get();
+    fd.authorizer = rbac_.get();
+    fd.clock = &clock_;
+    fd.authenticate =
+        [ids](const http::Request& req) -> std::variant<identity::Principal, http::Response> {
+      auto p = ids->authenticator().Authenticate(req, identity::Audience::kArm);
+      if (p.ok()) return std::move(p).value();
+      return ids->authenticator().ErrorResponse(req, identity::Audience::kArm, p.error());
+    };
+    frontend_ = std::make_unique<gateway::Frontend>(fd);
+    operations_ = std::make_unique<gateway::Operations>(clock_, random);
+    operations_->Register(*frontend_);
+    gateway::ResourcesDeps rd;
+    rd.store = store_.get();
+    rd.clock = &clock_;
+    rd.operations = operations_.get();
+    rd.frontend = frontend_.get();
+    rd.authenticate = fd.authenticate;
+    rd.tenant_id = [ids] { return ids->tenant_id(); };
+    resources_ = gateway::RegisterResourcesProvider(rd, router);
+    gateway::RegisterAuthorizationProvider(*frontend_, *rbac_);
+    identity::AddIdentityRoutes(router, *identity_);
+    frontend_->AddRoutes(router);
+    return Status::Ok();
+  }
+
+  // The bootstrap principal is Owner of the bootstrap subscription.
+  Status AssignBootstrapOwner(const identity::BootstrapResult& boot) {
+    std::string scope = "/subscriptions/" + boot.subscription_id;
+    nlohmann::json body = {
+        {"properties",
+         {{"roleDefinitionId", scope + "/providers/Microsoft.Authorization/roleDefinitions/" +
+                                   std::string(authz::kOwnerRoleId)},
+          {"principalId", boot.principal.object_id},
+          {"principalType", "ServicePrincipal"}}}};
+    auto r =
+        rbac_->CreateRoleAssignment(scope, CryptoRandom().Uuid(), body, boot.principal.object_id);
+    if (!r.ok() && r.error().code != "RoleAssignmentExists") {
+      return Status::Internal("cannot make the bootstrap principal Owner: " + r.error().message);
+    }
+    return Status::Ok();
+  }
+
+  static std::vector<std::string> BaseUrls(const std::string& host, uint16_t port) {
+    std::vector<std::string> urls = {fmt::format("https://localhost:{}", port),
+                                     fmt::format("https://127.0.0.1:{}", port),
+                                     fmt::format("https://[::1]:{}", port)};
+    std::string own = fmt::format("https://{}:{}", UrlHost(host), port);
+    if (std::find(urls.begin(), urls.end(), own) == urls.end()) urls.push_back(own);
+    return urls;
   }
 
   const DataDir& data_dir() const override { return dir_; }
@@ -79,6 +168,7 @@ class DaemonImpl final : public Daemon {
 
   void Wait() override {
     if (server_) server_->Wait();
+    if (operations_) operations_->Drain();
   }
 
  private:
@@ -87,6 +177,11 @@ class DaemonImpl final : public Daemon {
   DataDirLock lock_;
   DaemonOptions options_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<identity::IdentityService> identity_;
+  std::unique_ptr<authz::Rbac> rbac_;
+  std::unique_ptr<gateway::Frontend> frontend_;
+  std::unique_ptr<gateway::Operations> operations_;
+  std::shared_ptr<void> resources_;
   std::unique_ptr<http::Server> server_;
   std::string url_;
   std::string ca_path_;

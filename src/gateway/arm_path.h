@@ -1,15 +1,16 @@
 // Classifying an ARM request path: which resource, collection or action it addresses.
 //
-//   /subscriptions                                   collection of Microsoft.Resources/subscriptions
-//   /subscriptions/{s}                               resource   Microsoft.Resources/subscriptions
-//   /subscriptions/{s}/resourcegroups[/{rg}]         collection / resource Microsoft.Resources/resourceGroups
-//   {sub or rg}/resources                            collection Microsoft.Resources/resources
-//   /subscriptions/{s}/locations                     collection Microsoft.Resources/locations
-//   /subscriptions/{s}/providers[/{ns}]              collection / resource Microsoft.Resources/providers
-//   {scope}/providers/{ns}/{t1}/{n1}.../{tk}/{nk}    resource {ns}/{t1}/.../{tk}
-//   {scope}/providers/{ns}/{t1}/{n1}.../{tk}         collection {ns}/{t1}/.../{tk} under the rest
-//   POST {resource}/{action}                         action on a resource (odd trailing segment)
-//   POST {scope}/providers/{ns}/{action}             action on the namespace at scope
+//   /subscriptions                                   collection of
+//   Microsoft.Resources/subscriptions /subscriptions/{s}                               resource
+//   Microsoft.Resources/subscriptions /subscriptions/{s}/resourcegroups[/{rg}]         collection /
+//   resource Microsoft.Resources/resourceGroups {sub or rg}/resources collection
+//   Microsoft.Resources/resources /subscriptions/{s}/locations                     collection
+//   Microsoft.Resources/locations /subscriptions/{s}/providers[/{ns}]              collection /
+//   resource Microsoft.Resources/providers {scope}/providers/{ns}/{t1}/{n1}.../{tk}/{nk} resource
+//   {ns}/{t1}/.../{tk} {scope}/providers/{ns}/{t1}/{n1}.../{tk}         collection
+//   {ns}/{t1}/.../{tk} under the rest POST {resource}/{action}                         action on a
+//   resource (odd trailing segment) POST {scope}/providers/{ns}/{action}             action on the
+//   namespace at scope
 // {scope} may itself be a resource (extension resources such as role assignments).
 // Pure function; a fuzz-friendly parser (no allocation limits beyond the path's length).
 #pragma once

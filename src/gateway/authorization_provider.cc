@@ -7,8 +7,8 @@ const std::vector<std::string> kRoleAssignmentVersions = {
     "2022-04-01",         "2022-01-01-preview", "2020-10-01-preview", "2020-08-01-preview",
     "2020-04-01-preview", "2020-03-01-preview", "2018-09-01-preview", "2018-01-01-preview",
     "2017-10-01-preview", "2015-07-01"};
-const std::vector<std::string> kRoleDefinitionVersions = {
-    "2022-05-01-preview", "2022-04-01", "2018-01-01-preview", "2015-07-01"};
+const std::vector<std::string> kRoleDefinitionVersions = {"2022-05-01-preview", "2022-04-01",
+                                                          "2018-01-01-preview", "2015-07-01"};
 
 std::string ScopeString(const arm::ResourceId& id) {
   return id.kind() == arm::ResourceId::Kind::kTenant ? std::string("/") : id.ToString();

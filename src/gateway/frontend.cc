@@ -31,7 +31,8 @@ std::string RbacVerb(const std::string& method) {
   return "action";
 }
 
-// The RBAC action for a request on a type: "Microsoft.Resources/subscriptions/resourceGroups/write".
+// The RBAC action for a request on a type:
+// "Microsoft.Resources/subscriptions/resourceGroups/write".
 std::string DefaultRbacAction(const ArmRequest& r) {
   std::string type = r.path.type;
   // Resource groups are "Microsoft.Resources/subscriptions/resourceGroups" in RBAC.
@@ -145,11 +146,16 @@ http::Response Frontend::Handle(http::Request& req) {
       break;
     }
     case ArmPath::Kind::kResource:
-      if (req.method == "GET") handler = &spec->get;
-      else if (req.method == "HEAD") handler = spec->head ? &spec->head : &spec->get;
-      else if (req.method == "PUT") handler = &spec->put;
-      else if (req.method == "PATCH") handler = &spec->patch;
-      else if (req.method == "DELETE") handler = &spec->del;
+      if (req.method == "GET")
+        handler = &spec->get;
+      else if (req.method == "HEAD")
+        handler = spec->head ? &spec->head : &spec->get;
+      else if (req.method == "PUT")
+        handler = &spec->put;
+      else if (req.method == "PATCH")
+        handler = &spec->patch;
+      else if (req.method == "DELETE")
+        handler = &spec->del;
       break;
   }
   if (!handler || !*handler) {
@@ -171,11 +177,12 @@ http::Response Frontend::Handle(http::Request& req) {
 
   // The subscription and resource group in the path must exist (after RBAC, as ARM does).
   const ResourceId& id = r.path.id;
-  bool addresses_subscription = r.path.type == "Microsoft.Resources/subscriptions" &&
-                                r.path.kind == ArmPath::Kind::kResource;
+  bool addresses_subscription =
+      r.path.type == "Microsoft.Resources/subscriptions" && r.path.kind == ArmPath::Kind::kResource;
   if (!id.subscription_id().empty() && !addresses_subscription) {
     auto txn = deps_.store->BeginRead();
-    if (!txn.ok()) return ArmError(MakeError(errors::kInternalError, ArmTime(*deps_.clock), req.request_id));
+    if (!txn.ok())
+      return ArmError(MakeError(errors::kInternalError, ArmTime(*deps_.clock), req.request_id));
     auto sub = (*txn)->Get(ResourceId::Subscription(id.subscription_id()).ToString());
     if (sub.ok() && !sub->has_value()) {
       return ArmError(MakeError(errors::kSubscriptionNotFound, id.subscription_id()));
@@ -183,7 +190,8 @@ http::Response Frontend::Handle(http::Request& req) {
     bool addresses_rg = arm::EqualsIgnoreCase(r.path.type, "Microsoft.Resources/resourceGroups") &&
                         r.path.kind == ArmPath::Kind::kResource;
     if (!id.resource_group().empty() && !addresses_rg) {
-      auto rg = (*txn)->Get(ResourceId::ResourceGroup(id.subscription_id(), id.resource_group()).ToString());
+      auto rg = (*txn)->Get(
+          ResourceId::ResourceGroup(id.subscription_id(), id.resource_group()).ToString());
       if (rg.ok() && !rg->has_value()) {
         return ArmError(MakeError(errors::kResourceGroupNotFound, id.resource_group()));
       }

@@ -36,8 +36,8 @@ struct ArmRequest {
   http::Request* http = nullptr;
   identity::Principal caller;
   std::string api_version;
-  ArmPath path;            // what the URL addresses
-  nlohmann::json body;     // parsed request body; null when empty
+  ArmPath path;         // what the URL addresses
+  nlohmann::json body;  // parsed request body; null when empty
 };
 
 using ArmHandler = std::function<http::Response(ArmRequest&)>;

@@ -72,13 +72,14 @@ http::Response Operations::Start(const ArmRequest& r, Work work, int status, nlo
   cv_.notify_all();
   std::string host = r.http->headers.Get("host").value_or("localhost");
   std::string base = fmt::format("https://{}/subscriptions/{}", host, op->subscription);
-  http::Response res = body.is_null() ? http::Response::Empty(status)
-                                      : http::Response::Json(status, body);
-  res.headers.Set("Azure-AsyncOperation",
-                  fmt::format("{}/providers/Microsoft.Resources/operationStatuses/{}?api-version={}",
-                              base, op->id, r.api_version));
-  res.headers.Set("Location",
-                  fmt::format("{}/operationresults/{}?api-version={}", base, op->id, r.api_version));
+  http::Response res =
+      body.is_null() ? http::Response::Empty(status) : http::Response::Json(status, body);
+  res.headers.Set(
+      "Azure-AsyncOperation",
+      fmt::format("{}/providers/Microsoft.Resources/operationStatuses/{}?api-version={}", base,
+                  op->id, r.api_version));
+  res.headers.Set("Location", fmt::format("{}/operationresults/{}?api-version={}", base, op->id,
+                                          r.api_version));
   res.headers.Set("Retry-After", "1");
   return res;
 }
@@ -96,7 +97,8 @@ http::Response Operations::GetStatus(ArmRequest& r) {
                         {"status", op.status},
                         {"startTime", FormatAzureTime(op.start)}};
   if (op.status != "InProgress") doc["endTime"] = FormatAzureTime(op.end);
-  if (op.status == "Failed") doc["error"] = {{"code", op.error.code}, {"message", op.error.message}};
+  if (op.status == "Failed")
+    doc["error"] = {{"code", op.error.code}, {"message", op.error.message}};
   http::Response res = http::Response::Json(200, doc);
   if (op.status == "InProgress") res.headers.Set("Retry-After", "1");
   return res;
@@ -112,8 +114,9 @@ http::Response Operations::GetResult(ArmRequest& r) {
   const Op& op = *it->second;
   if (op.status == "InProgress") {
     http::Response res = http::Response::Empty(202);
-    res.headers.Set("Location", fmt::format("https://{}{}", r.http->headers.Get("host").value_or(""),
-                                            r.http->target));
+    res.headers.Set(
+        "Location",
+        fmt::format("https://{}{}", r.http->headers.Get("host").value_or(""), r.http->target));
     res.headers.Set("Retry-After", "1");
     return res;
   }

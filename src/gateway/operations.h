@@ -1,11 +1,12 @@
 // Long-running operations, the way ARM reports them.
 //
-// Start() runs the work on a background worker thread (one; operations run in start order) and answers the request at once with 202 (or the
-// given status), `Azure-AsyncOperation` (an operation-status URL: {"status":"InProgress"} until
-// the work ends, then "Succeeded" or "Failed" with the error), `Location` (an operation-result URL:
-// 202 while running, then 200 with the result body or 204) and `Retry-After: 1`, so the Azure CLI
-// and SDKs poll quickly. URLs use the Host the client called. Only operations that are
-// long-running in Azure use this; the rest answer synchronously.
+// Start() runs the work on a background worker thread (one; operations run in start order) and
+// answers the request at once with 202 (or the given status), `Azure-AsyncOperation` (an
+// operation-status URL: {"status":"InProgress"} until the work ends, then "Succeeded" or "Failed"
+// with the error), `Location` (an operation-result URL: 202 while running, then 200 with the result
+// body or 204) and `Retry-After: 1`, so the Azure CLI and SDKs poll quickly. URLs use the Host the
+// client called. Only operations that are long-running in Azure use this; the rest answer
+// synchronously.
 //
 // Operation state lives in memory: after a restart an old operation id is OperationNotFound.
 // Thread-safe.

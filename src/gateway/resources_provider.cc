@@ -26,27 +26,29 @@ const std::vector<std::string> kResourceGroupVersions = {
 
 http::Response Internal(const ArmRequest& r, const Clock& clock, const Status& s) {
   spdlog::error("{} {}: {}", r.http->method, r.http->path, s.ToString());
-  return ArmError(MakeError(errors::kInternalError, FormatAzureTime(clock.Now()), r.http->request_id));
+  return ArmError(
+      MakeError(errors::kInternalError, FormatAzureTime(clock.Now()), r.http->request_id));
 }
 
 json SubscriptionDoc(const store::Resource& res) { return res.body; }
 
 json LocationDoc(const std::string& sub, const arm::Location& l) {
-  return {{"id", fmt::format("/subscriptions/{}/locations/{}", sub, l.name)},
-          {"name", l.name},
-          {"type", "Region"},
-          {"displayName", l.display_name},
-          {"regionalDisplayName", l.regional_display},
-          {"metadata",
-           {{"regionType", "Physical"},
-            {"regionCategory", "Recommended"},
-            {"geographyGroup", l.geography_group},
-            {"longitude", l.longitude},
-            {"latitude", l.latitude},
-            {"physicalLocation", l.display_name},
-            {"pairedRegion",
-             json::array({{{"name", l.paired},
-                           {"id", fmt::format("/subscriptions/{}/locations/{}", sub, l.paired)}}})}}}};
+  return {
+      {"id", fmt::format("/subscriptions/{}/locations/{}", sub, l.name)},
+      {"name", l.name},
+      {"type", "Region"},
+      {"displayName", l.display_name},
+      {"regionalDisplayName", l.regional_display},
+      {"metadata",
+       {{"regionType", "Physical"},
+        {"regionCategory", "Recommended"},
+        {"geographyGroup", l.geography_group},
+        {"longitude", l.longitude},
+        {"latitude", l.latitude},
+        {"physicalLocation", l.display_name},
+        {"pairedRegion",
+         json::array({{{"name", l.paired},
+                       {"id", fmt::format("/subscriptions/{}/locations/{}", sub, l.paired)}}})}}}};
 }
 
 // Resource-group names: 1-90 characters, letters, digits, '-', '_', '.', '(', ')' (and any
@@ -167,8 +169,8 @@ class ResourcesProvider {
     for (const auto& s : *subs) {
       if (s.body.value("tenantId", "") == r.caller.tenant_id) value.push_back(SubscriptionDoc(s));
     }
-    return http::Response::Json(200, {{"value", value},
-                                      {"count", {{"type", "Total"}, {"value", value.size()}}}});
+    return http::Response::Json(
+        200, {{"value", value}, {"count", {{"type", "Total"}, {"value", value.size()}}}});
   }
 
   http::Response GetSubscription(ArmRequest& r) {
@@ -226,7 +228,8 @@ class ResourcesProvider {
   http::Response ListResourceGroups(ArmRequest& r) {
     auto txn = d_.store->BeginRead();
     if (!txn.ok()) return Internal(r, *d_.clock, txn.status());
-    auto rgs = (*txn)->ListChildren(r.path.id.ToString(), std::string("Microsoft.Resources/resourceGroups"));
+    auto rgs = (*txn)->ListChildren(r.path.id.ToString(),
+                                    std::string("Microsoft.Resources/resourceGroups"));
     if (!rgs.ok()) return Internal(r, *d_.clock, rgs.status());
     json value = json::array();
     for (const auto& rg : *rgs) value.push_back(ResourceGroupDoc(rg));
@@ -271,8 +274,10 @@ class ResourcesProvider {
     store::Resource res;
     if (!created) {
       res = **existing;
-      if (res.body.value("properties", json::object()).value("provisioningState", "") == "Deleting") {
-        return ArmError(MakeError(errors::kResourceGroupBeingDeleted, res.body.value("name", name)));
+      if (res.body.value("properties", json::object()).value("provisioningState", "") ==
+          "Deleting") {
+        return ArmError(
+            MakeError(errors::kResourceGroupBeingDeleted, res.body.value("name", name)));
       }
       std::string have = res.body.value("location", "");
       if (have != loc->name) {
@@ -295,7 +300,8 @@ class ResourcesProvider {
     std::optional<std::string> if_match = r.http->headers.Get("if-match");
     auto put = (*txn)->Put(std::move(res), if_match);
     if (!put.ok()) {
-      if (put.status().Is(StatusCode::kAborted)) return ArmError(MakeError(errors::kPreconditionFailed));
+      if (put.status().Is(StatusCode::kAborted))
+        return ArmError(MakeError(errors::kPreconditionFailed));
       return Internal(r, *d_.clock, put.status());
     }
     if (Status s = (*txn)->Commit(); !s.ok()) return Internal(r, *d_.clock, s);
@@ -324,7 +330,8 @@ class ResourcesProvider {
     }
     auto put = (*txn)->Put(std::move(res), r.http->headers.Get("if-match"));
     if (!put.ok()) {
-      if (put.status().Is(StatusCode::kAborted)) return ArmError(MakeError(errors::kPreconditionFailed));
+      if (put.status().Is(StatusCode::kAborted))
+        return ArmError(MakeError(errors::kPreconditionFailed));
       return Internal(r, *d_.clock, put.status());
     }
     if (Status s = (*txn)->Commit(); !s.ok()) return Internal(r, *d_.clock, s);
@@ -345,7 +352,8 @@ class ResourcesProvider {
       res.body["properties"]["provisioningState"] = "Deleting";
       auto put = (*txn)->Put(std::move(res), r.http->headers.Get("if-match"));
       if (!put.ok()) {
-        if (put.status().Is(StatusCode::kAborted)) return ArmError(MakeError(errors::kPreconditionFailed));
+        if (put.status().Is(StatusCode::kAborted))
+          return ArmError(MakeError(errors::kPreconditionFailed));
         return Internal(r, *d_.clock, put.status());
       }
       if (Status s = (*txn)->Commit(); !s.ok()) return Internal(r, *d_.clock, s);
@@ -395,7 +403,8 @@ class ResourcesProvider {
     json value = json::array();
     for (const auto& res : *all) {
       auto id = ResourceId::Parse(res.id);
-      if (!id.ok() || id->kind() != ResourceId::Kind::kResource || id->types().size() != 1) continue;
+      if (!id.ok() || id->kind() != ResourceId::Kind::kResource || id->types().size() != 1)
+        continue;
       if (!id->scope().empty() && ResourceId::Parse(id->scope()).value_or(ResourceId()).kind() ==
                                       ResourceId::Kind::kResource) {
         continue;  // extension resources (role assignments) are not listed

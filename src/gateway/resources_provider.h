@@ -19,8 +19,8 @@ struct ResourcesDeps {
   const Clock* clock = nullptr;
   Operations* operations = nullptr;
   Frontend* frontend = nullptr;
-  ArmAuthenticator authenticate;                         // for GET /tenants
-  std::function<std::string()> tenant_id;                // the tenant of this server
+  ArmAuthenticator authenticate;           // for GET /tenants
+  std::function<std::string()> tenant_id;  // the tenant of this server
 };
 
 // The returned handle owns the handlers' state: keep it alive as long as the router and front end.

@@ -4,15 +4,20 @@ Each test starts its own byokd on a fresh data directory and port 0, drives it w
 clients (curl, openssl, later az and kubectl) and, when a client fails, shows the client's own
 output in the assertion message.
 """
+import json
 import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
 
 BYOKD = os.environ.get("BYOKD", "byokd")
 BYOK = os.environ.get("BYOK", "byok")
@@ -122,3 +127,172 @@ class ByokTestCase(unittest.TestCase):
         url_args = [a.replace("{url}", "https://{}:{}".format(host, self.server.port))
                     for a in args]
         return run(["curl", "-sS", "--cacert", self.server.ca, *url_args])
+
+
+# --- Shared servers and HTTP helpers ----------------------------------------------------------
+
+class ByokServerTestCase(unittest.TestCase):
+    """One byokd (cls.server) and temp dir (cls.tmp) for the whole class: for slow clients like
+    az, where a server and a login per test would not fit the time budget."""
+
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="byok-e2e-")
+        cls.data_dir = os.path.join(cls.tmp, "data")
+        cls.server = Byokd(cls.data_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.server:
+            cls.server.kill()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def check(self, r, code=0):
+        """Asserts a client's exit code, printing its own output when it differs."""
+        self.assertEqual(r.code, code, r.explain() + "\n" + self.server.output())
+        return r
+
+    def check_fails(self, r, needle):
+        """Asserts a client failed and its output says `needle` (e.g. an Azure error code)."""
+        self.assertNotEqual(r.code, 0, "expected a failure\n" + r.explain())
+        self.assertIn(needle, r.out + r.err, r.explain())
+        return r
+
+
+def credentials(data_dir):
+    """The bootstrap credentials byokd wrote at first start:
+    {"tenant","subscription","appId","password","objectId","displayName"}."""
+    with open(os.path.join(data_dir, "credentials.json")) as f:
+        return json.load(f)
+
+
+def create_service_principal(data_dir, name=None):
+    """`byok sp create`: {"appId","password","tenant","objectId","displayName"}."""
+    argv = [BYOK, "sp", "create", "--data-dir", data_dir]
+    if name:
+        argv += ["--display-name", name]
+    r = run(argv)
+    if r.code != 0:
+        raise AssertionError("byok sp create failed\n" + r.explain())
+    return json.loads(r.out)
+
+
+class HttpResult:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # an email.message.Message: case-insensitive get()
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def explain(self):
+        return "HTTP {}\n{}\n{}".format(self.status, self.headers, self.body)
+
+
+def https(server, method, path, headers=None, body=None, host="localhost", timeout=60):
+    """One HTTPS request to the server (trusting its CA). Never raises for HTTP error statuses."""
+    ctx = ssl.create_default_context(cafile=server.ca)
+    url = "https://{}:{}{}".format(host, server.port, path)
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=timeout) as resp:
+            return HttpResult(resp.status, resp.headers, resp.read().decode())
+    except urllib.error.HTTPError as e:
+        return HttpResult(e.code, e.headers, e.read().decode())
+
+
+def client_credentials_token(server, client_id, secret,
+                             scope="https://management.core.windows.net//.default"):
+    """An access token from the ADFS-style token endpoint, as MSAL asks for it."""
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client_id,
+                                   "client_secret": secret, "scope": scope})
+    r = https(server, "POST", "/adfs/oauth2/token",
+              {"Content-Type": "application/x-www-form-urlencoded"}, form)
+    if r.status != 200:
+        raise AssertionError("token request failed\n" + r.explain())
+    return r.json()["access_token"]
+
+
+# --- The real Azure CLI -----------------------------------------------------------------------
+
+AZ = os.environ.get("AZ", "/usr/bin/az")
+_EXPORT = re.compile(r"^export ([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+
+
+def parse_exports(text):
+    """Parses `export K='v'` lines (as byok prints them) into a dict. Every line must be one."""
+    env = {}
+    for line in text.splitlines():
+        m = _EXPORT.match(line)
+        if not m:
+            raise ValueError("not an export line: {!r}".format(line))
+        value = m.group(2)
+        if not (len(value) >= 2 and value[0] == "'" and value[-1] == "'"):
+            raise ValueError("export value not single-quoted: {!r}".format(line))
+        env[m.group(1)] = value[1:-1].replace("'\\''", "'")
+    return env
+
+
+class AzureCli:
+    """The Debian Azure CLI pointed at a byokd by `byok azure-cli setup`, with its own config dir
+    and HOME (never the user's ~/.azure)."""
+
+    def __init__(self, server, data_dir, base_dir, name="az"):
+        self.server = server
+        self.data_dir = data_dir
+        self.config_dir = os.path.join(base_dir, name + "-config")
+        self.home = os.path.join(base_dir, name + "-home")
+        os.makedirs(self.home, exist_ok=True)
+        self.setup_run = None
+        self.exports = {}
+        self.env = None
+
+    def base_env(self):
+        env = dict(os.environ)
+        env["HOME"] = self.home
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        return env
+
+    def setup(self):
+        """Runs `byok azure-cli setup` and adopts its exports. Returns the Run."""
+        argv = [BYOK, "azure-cli", "setup", "--data-dir", self.data_dir,
+                "--config-dir", self.config_dir]
+        r = run(argv, timeout=300, env=self.base_env())
+        self.setup_run = r
+        if r.code == 0:
+            self.exports = parse_exports(r.out)
+            self.env = self.base_env()
+            self.env.update(self.exports)
+        return r
+
+    def az(self, *args, timeout=180, input=None):
+        """Runs az with this environment; returns the Run (stdout, stderr, exit code)."""
+        if self.env is None:
+            raise AssertionError("AzureCli.setup() did not succeed:\n" +
+                                 (self.setup_run.explain() if self.setup_run else "not run"))
+        return run([AZ, *args], timeout=timeout, env=self.env, input=input)
+
+    def az_json(self, *args):
+        """Runs az with -o json; returns the parsed output (raises with az's output on failure)."""
+        r = self.az(*args, "-o", "json")
+        if r.code != 0:
+            raise AssertionError(r.explain() + "\n" + self.server.output())
+        return json.loads(r.out) if r.out.strip() else None
+
+    def login_service_principal(self, app_id, password, tenant, allow_no_subscriptions=False):
+        """Logs this config dir in as another principal (the secret goes through a 0600 file)."""
+        fd, path = tempfile.mkstemp(dir=self.home)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(password)
+            argv = ["login", "--service-principal", "-u", app_id, "-p", "@" + path,
+                    "--tenant", tenant, "-o", "none"]
+            if allow_no_subscriptions:
+                argv.append("--allow-no-subscriptions")
+            return self.az(*argv)
+        finally:
+            os.unlink(path)

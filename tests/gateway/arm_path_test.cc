@@ -46,9 +46,11 @@ TEST(ArmPathTest, Classifies) {
        Kind::kCollection, "Microsoft.KeyVault/vaults", "/subscriptions/s1/resourceGroups/rg", ""},
       {"/subscriptions/s1/providers/Microsoft.KeyVault/vaults", false, Kind::kCollection,
        "Microsoft.KeyVault/vaults", "/subscriptions/s1", ""},
-      {"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v/accessPolicies/add",
+      {"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v/accessPolicies/"
+       "add",
        false, Kind::kResource, "Microsoft.KeyVault/vaults/accessPolicies",
-       "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v/accessPolicies/add",
+       "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v/accessPolicies/"
+       "add",
        ""},
       {"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/"
        "listClusterUserCredential",
@@ -82,10 +84,10 @@ TEST(ArmPathTest, Classifies) {
 }
 
 TEST(ArmPathTest, RejectsMalformed) {
-  for (const char* bad : {"", "/", "/foo", "/subscriptions//x", "/subscriptions/s/bogus",
-                          "/subscriptions/s/providers/Microsoft.KeyVault/vaults/v/../x",
-                          "/subscriptions/s/resourceGroups/rg/providers",
-                          "/subscriptions/s/resourceGroups/r\x01g"}) {
+  for (const char* bad :
+       {"", "/", "/foo", "/subscriptions//x", "/subscriptions/s/bogus",
+        "/subscriptions/s/providers/Microsoft.KeyVault/vaults/v/../x",
+        "/subscriptions/s/resourceGroups/rg/providers", "/subscriptions/s/resourceGroups/r\x01g"}) {
     EXPECT_FALSE(ParseArmPath(bad, false).ok()) << bad;
   }
   EXPECT_FALSE(ParseArmPath("/subscriptions/" + std::string(5000, 'a'), false).ok());
