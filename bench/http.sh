@@ -7,13 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench
 command -v nginx >/dev/null || apt-get install -y -q nginx-light >&2 || apt-get install -y -q nginx >&2
-BYOK_BUILD_TYPE=Release scripts/build.sh build-release -DBYOK_TESTS=OFF
+# BYOKD=path/to/byokd reuses an existing build; otherwise a Release build is made.
+if [ -z "${BYOKD:-}" ]; then
+  BYOK_BUILD_TYPE=Release scripts/build.sh build-release -DBYOK_TESTS=OFF
+  BYOKD=build-release/byokd
+fi
 rounds="${ROUNDS:-3}"; duration="${DURATION:-10}"; conns="${CONNECTIONS:-32}"
 work=$(mktemp -d)
 cleanup() { [ -n "${byokd_pid:-}" ] && kill "$byokd_pid" 2>/dev/null; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-build-release/byokd --data-dir "$work/byok" --listen 127.0.0.1:0 --log-level warn > "$work/byokd.out" 2>"$work/byokd.err" &
+"$BYOKD" --data-dir "$work/byok" --listen 127.0.0.1:0 --log-level warn > "$work/byokd.out" 2>"$work/byokd.err" &
 byokd_pid=$!
 for _ in $(seq 100); do grep -q '^ca: ' "$work/byokd.out" 2>/dev/null && break; sleep 0.1; done
 byok_port=$(sed -n 's/^listening on https:\/\/[^:]*:\([0-9]*\)$/\1/p' "$work/byokd.out")
