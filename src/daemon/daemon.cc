@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <unistd.h>
-#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
@@ -67,7 +66,8 @@ class DaemonImpl final : public Daemon {
     BYOK_ASSIGN_OR_RETURN(server_, http::Server::Start(std::move(so_http), std::move(router)));
 
     url_ = fmt::format("https://{}:{}", UrlHost(options.listen_host), server_->port());
-    identity_->SetServerBaseUrls(BaseUrls(options.listen_host, server_->port()));
+    identity_->SetServerBaseUrls(
+        identity::DefaultServerBaseUrls(options.listen_host, server_->port()));
     ServerInfo info{url_, options.listen_host, server_->port(), ::getpid(), ca_path_};
     BYOK_TRY(WriteServerInfo(dir_, info));
     return Status::Ok();
@@ -140,15 +140,6 @@ class DaemonImpl final : public Daemon {
       return Status::Internal("cannot make the bootstrap principal Owner: " + r.error().message);
     }
     return Status::Ok();
-  }
-
-  static std::vector<std::string> BaseUrls(const std::string& host, uint16_t port) {
-    std::vector<std::string> urls = {fmt::format("https://localhost:{}", port),
-                                     fmt::format("https://127.0.0.1:{}", port),
-                                     fmt::format("https://[::1]:{}", port)};
-    std::string own = fmt::format("https://{}:{}", UrlHost(host), port);
-    if (std::find(urls.begin(), urls.end(), own) == urls.end()) urls.push_back(own);
-    return urls;
   }
 
   const DataDir& data_dir() const override { return dir_; }
