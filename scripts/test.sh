@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
 scripts/install-deps.sh
+scripts/install-node-deps.sh  # the Azure SDK for JavaScript (tests/e2e/node)
 
 echo "== format" >&2
 scripts/check-format.sh

@@ -7,9 +7,12 @@ things, each harmless where it is not needed:
 1. Host names `localhost` and `*.localhost` resolve to the loopback addresses (127.0.0.1, then
    ::1) in `socket.getaddrinfo`, so `https://{vault}.vault.localhost:PORT` reaches byokd without
    touching /etc/hosts. Only name resolution changes: TLS still verifies the real host name.
-2. `azure.keyvault.v7_0` — Debian's azure-cli 2.45 imports this old track-1 package (only to copy
-   a docstring into `az keyvault key create`), but Debian does not ship it. A stub is served, only
-   when no real module of that name can be imported.
+2. `azure.keyvault.v7_0` and `azure.keyvault.key_vault_client` — Debian's azure-cli 2.45 uses
+   this old track-1 client (docstrings for `az keyvault key create`; the key operations of
+   `az keyvault key list|list-versions|list-deleted|show-deleted|delete|recover|purge|backup|
+   restore`; KeyVaultErrorException in its error handler), but Debian does not ship it. Stubs
+   implementing those key operations are served, only when no real module of that name can be
+   imported.
 3. `azure.keyvault.key_vault_id` — same missing package; `az keyvault key create|show` (and a few
    other commands) parse vault object ids with its `KeyVaultIdentifier`. A small implementation
    is served, again only when the real module is missing.
@@ -33,7 +36,10 @@ def _install_stub_finder():
 
     stub_root = os.path.join(_HERE, "_stubs")
     # Modules served from _stubs/ when, and only when, nothing else on sys.path provides them.
-    stubbed = ("azure.keyvault.v7_0", "azure.keyvault.key_vault_id")
+    stubbed = ("azure.keyvault.v7_0", "azure.keyvault.key_vault_id",
+               # The track-1 data-plane client of `az keyvault key list|delete|recover|purge|
+               # backup|restore` (_stubs/azure/keyvault/key_vault_client.py).
+               "azure.keyvault.key_vault_client")
 
     class MissingAzureModuleFinder:
         """Last on sys.meta_path: asked only after every normal finder came back empty."""

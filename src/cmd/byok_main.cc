@@ -7,6 +7,7 @@
 
 #include "cmd/serve_options.h"
 #include "common/random.h"
+#include "daemon/admin_client.h"
 #include "daemon/azure_cli.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
@@ -84,6 +85,42 @@ int main(int argc, char** argv) {
   az_setup->add_option("--cloud-name", az_options.cloud_name,
                        "Name of the az cloud to register (default: byok-<port>)");
 
+  CLI::App* clock = app.add_subcommand(
+      "clock", "Show or advance the server's emulated clock (Key Vault retention, rotation)");
+  clock->require_subcommand(1);
+  CLI::App* clock_show = clock->add_subcommand("show", "Print the emulated time and offset (JSON)");
+  add_data_dir(clock_show);
+  std::string clock_duration;
+  CLI::App* clock_advance = clock->add_subcommand(
+      "advance",
+      "Move the emulated clock forward (never back) and run the housekeeping due by then");
+  clock_advance
+      ->add_option("duration", clock_duration, "e.g. 30m, 1h, 91d, 2w, P91D, PT1H30M, P1DT2H")
+      ->required();
+  add_data_dir(clock_advance);
+
+  CLI::App* audit = app.add_subcommand("audit", "List audit records (Key Vault key operations)");
+  byok::daemon::AuditFilter audit_filter;
+  bool audit_json = false;
+  audit->add_option("--vault", audit_filter.vault, "Only records of this vault");
+  audit->add_option("--since", audit_filter.since,
+                    "Only records at or after this time (2024-01-02T03:04:05Z) or this long "
+                    "before now (1h, P1D)");
+  audit->add_flag("--json", audit_json, "One JSON object per line instead of a table");
+  add_data_dir(audit);
+
+  CLI::App* token = app.add_subcommand(
+      "token", "Print an access token minted by the running server (for testing clients)");
+  byok::daemon::TokenRequest token_request;
+  token->add_option("--app-id", token_request.app_id,
+                    "Principal (default: the bootstrap service principal)");
+  token->add_option("--resource", token_request.resource,
+                    "Audience (default: https://management.core.windows.net/)");
+  token->add_option("--expires-in", token_request.expires_in,
+                    "Lifetime, e.g. 10m; negative for an already expired token, e.g. -2h "
+                    "(default 1h)");
+  add_data_dir(token);
+
   CLI11_PARSE(app, argc, argv);
   byok::daemon::DataDir dir = byok::daemon::ResolveDataDir(data_dir);
 
@@ -116,6 +153,29 @@ int main(int argc, char** argv) {
     for (const auto& [k, v] : setup->exports) {
       std::cout << "export " << k << "=" << byok::daemon::ShellQuote(v) << "\n";
     }
+    return 0;
+  }
+  if (*clock) {
+    auto doc = *clock_show ? byok::daemon::ClockShow(dir)
+                           : byok::daemon::ClockAdvance(dir, clock_duration);
+    if (!doc.ok()) return ExitFor(doc.status());
+    std::cout << doc->dump(2) << "\n";
+    return 0;
+  }
+  if (*audit) {
+    auto records = byok::daemon::AuditRecords(dir, audit_filter);
+    if (!records.ok()) return ExitFor(records.status());
+    if (audit_json) {
+      for (const auto& r : *records) std::cout << r.dump() << "\n";
+    } else {
+      std::cout << byok::daemon::FormatAuditTable(*records);
+    }
+    return 0;
+  }
+  if (*token) {
+    auto jwt = byok::daemon::MintToken(dir, token_request);
+    if (!jwt.ok()) return ExitFor(jwt.status());
+    std::cout << *jwt << "\n";
     return 0;
   }
   if (*stop) {

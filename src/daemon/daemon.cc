@@ -8,10 +8,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "audit/audit.h"
 #include "authz/rbac.h"
 #include "authz/roles.h"
 #include "common/files.h"
 #include "common/logging.h"
+#include "common/scheduler.h"
+#include "daemon/admin_routes.h"
+#include "daemon/emulated_clock.h"
 #include "daemon/status_routes.h"
 #include "daemon/tls_material.h"
 #include "gateway/authorization_provider.h"
@@ -21,6 +25,9 @@
 #include "http/server.h"
 #include "identity/bootstrap.h"
 #include "identity/identity_service.h"
+#include "keyvault/backup.h"
+#include "keyvault/keys_service.h"
+#include "keyvault/vaults.h"
 #include "store/root_key.h"
 #include "store/sqlite_store.h"
 
@@ -30,6 +37,10 @@ namespace {
 std::string UrlHost(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
+
+// How often the scheduler's housekeeping tasks run, in real time (`byok clock advance` also runs
+// them at once).
+constexpr std::chrono::seconds kSchedulerInterval{30};
 
 class DaemonImpl final : public Daemon {
  public:
@@ -48,9 +59,26 @@ class DaemonImpl final : public Daemon {
     BYOK_ASSIGN_OR_RETURN(store::RootKey root_key, store::LoadOrCreateRootKey(rk));
     store::SqliteOptions so;
     so.data_dir = dir_.root;
+    // Key Vault backup blobs are sealed under a key derived from the root key (only this
+    // installation can restore them; keyvault/backup.h).
+    BYOK_ASSIGN_OR_RETURN(backup_key_, keyvault::DeriveBackupKey(root_key.bytes()));
     BYOK_ASSIGN_OR_RETURN(store_, store::OpenSqliteStore(so, clock_, std::move(root_key)));
-    BYOK_ASSIGN_OR_RETURN(TlsMaterial tls,
-                          EnsureTlsMaterial(*store_, dir_, clock_, options.listen_host));
+    // The emulated clock keeps its offset across restarts.
+    BYOK_ASSIGN_OR_RETURN(std::chrono::nanoseconds offset, LoadClockOffset(*store_));
+    clock_.Advance(offset);
+    if (offset.count() > 0) {
+      spdlog::info("emulated clock is {} s ahead of the system clock",
+                   std::chrono::duration_cast<std::chrono::seconds>(offset).count());
+    }
+    // Housekeeping on the emulated clock, and the audit log; services registered by
+    // InitServices add their tasks to scheduler_ and append to audit_.
+    scheduler_ = std::make_unique<Scheduler>(clock_, kSchedulerInterval);
+    audit_ = audit::AuditLog::Open(*store_, clock_);
+    audit::AuditLog* audit_log = audit_.get();
+    scheduler_->Add("audit.prune", [audit_log](TimePoint) { return audit_log->Prune().status(); });
+    // Certificates are checked by clients against their wall clock: never the emulated one.
+    BYOK_ASSIGN_OR_RETURN(TlsMaterial tls, EnsureTlsMaterial(*store_, dir_, SystemClock::Instance(),
+                                                             options.listen_host));
     ca_path_ = tls.ca_cert_path;
 
     http::Router router;
@@ -64,6 +92,7 @@ class DaemonImpl final : public Daemon {
     so_http.certificate_chain_pem = std::move(tls.server_chain_pem);
     so_http.private_key_pem = std::move(tls.server_key_pem);
     BYOK_ASSIGN_OR_RETURN(server_, http::Server::Start(std::move(so_http), std::move(router)));
+    scheduler_->Start();
 
     url_ = fmt::format("https://{}:{}", UrlHost(options.listen_host), server_->port());
     identity_->SetServerBaseUrls(
@@ -76,15 +105,18 @@ class DaemonImpl final : public Daemon {
   // Identity, RBAC and the ARM front end with its providers.
   Status InitServices(http::Router& router) {
     Random& random = CryptoRandom();
+    // Identity runs on the wall clock, not the emulated one: token lifetimes must hold in real
+    // time for clients that cache tokens (MSAL), whatever `byok clock advance` does.
+    const Clock& wall_clock = SystemClock::Instance();
     BYOK_ASSIGN_OR_RETURN(identity::BootstrapResult boot,
-                          identity::Bootstrap(*store_, clock_, random));
+                          identity::Bootstrap(*store_, wall_clock, random));
     if (!boot.password.empty()) {
       std::string path = identity::CredentialsFilePath(dir_.root);
       BYOK_TRY(identity::WriteCredentialsFile(path, boot));
       spdlog::info("bootstrap service principal {} created; credentials in {}",
                    boot.principal.app_id, path);
     }
-    BYOK_ASSIGN_OR_RETURN(identity_, identity::IdentityService::Open(*store_, clock_, random));
+    BYOK_ASSIGN_OR_RETURN(identity_, identity::IdentityService::Open(*store_, wall_clock, random));
     BYOK_TRY(gateway::EnsureSubscription(*store_, boot.subscription_id, boot.tenant_id,
                                          "byok subscription"));
 
@@ -119,9 +151,47 @@ class DaemonImpl final : public Daemon {
     rd.authenticate = fd.authenticate;
     rd.tenant_id = [ids] { return ids->tenant_id(); };
     resources_ = gateway::RegisterResourcesProvider(rd, router);
+    keyvault::VaultsDeps vd;
+    vd.store = store_.get();
+    vd.clock = &clock_;
+    vd.random = &random;
+    vd.operations = operations_.get();
+    vd.vault_dns_suffix = [this] { return fmt::format(".vault.localhost:{}", port()); };
+    keyvault::RegisterVaultsProvider(*frontend_, std::move(vd));
+    store::Store* vault_store = store_.get();
+    scheduler_->Add("keyvault.purge_deleted_vaults", [vault_store](TimePoint now) {
+      return keyvault::PurgeExpiredVaults(*vault_store, now);
+    });
+    // The keys data plane at {vault}.vault.localhost, on the emulated clock.
+    keyvault::KeysServiceDeps kd;
+    kd.store = store_.get();
+    kd.clock = &clock_;
+    kd.random = &random;
+    kd.authenticator = &identity_->authenticator();
+    kd.authorizer = rbac_.get();
+    kd.audit = audit_.get();
+    kd.backup_key = std::move(backup_key_);
+    keys_ = std::make_unique<keyvault::KeysService>(std::move(kd));
+    keys_->AddRoutes(router);
+    keyvault::KeysService* keys = keys_.get();
+    scheduler_->Add("keyvault.purge_deleted_keys",
+                    [keys](TimePoint now) { return keys->PurgeExpired(now); });
+    scheduler_->Add("keyvault.rotation_policies",
+                    [keys](TimePoint now) { return keys->RunRotationPolicies(now); });
     gateway::RegisterAuthorizationProvider(*frontend_, *rbac_);
     identity::AddIdentityRoutes(router, *identity_);
     frontend_->AddRoutes(router);
+
+    AdminDeps ad;
+    ad.store = store_.get();
+    ad.clock = &clock_;
+    ad.scheduler = scheduler_.get();
+    ad.audit = audit_.get();
+    ad.identity = identity_.get();
+    ad.authorizer = rbac_.get();
+    ad.subscription_id = boot.subscription_id;
+    ad.bootstrap_object_id = boot.principal.object_id;
+    AddAdminRoutes(router, std::move(ad));
     return Status::Ok();
   }
 
@@ -155,6 +225,7 @@ class DaemonImpl final : public Daemon {
       RemoveServerInfo(dir_);
       server_->Shutdown(options_.shutdown_grace);
     }
+    if (scheduler_) scheduler_->Stop();
   }
 
   void Wait() override {
@@ -168,11 +239,17 @@ class DaemonImpl final : public Daemon {
   DataDirLock lock_;
   DaemonOptions options_;
   std::unique_ptr<store::Store> store_;
+  // Declared after store_ (destroyed before it): the scheduler's tasks and the audit writer use
+  // the store.
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<identity::IdentityService> identity_;
   std::unique_ptr<authz::Rbac> rbac_;
   std::unique_ptr<gateway::Frontend> frontend_;
   std::unique_ptr<gateway::Operations> operations_;
   std::shared_ptr<void> resources_;
+  SecretBytes backup_key_;
+  std::unique_ptr<keyvault::KeysService> keys_;
   std::unique_ptr<http::Server> server_;
   std::string url_;
   std::string ca_path_;

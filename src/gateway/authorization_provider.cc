@@ -52,7 +52,7 @@ void RegisterAuthorizationProvider(Frontend& frontend, authz::Rbac& rbac) {
   };
   // A resource-group cascade delete removes the rows; the index must forget them too (before the
   // commit: if the commit fails the assignments stay stored but grant nothing — fail closed).
-  ra.on_cascade_delete = [&rbac](const store::Resource& res) {
+  ra.on_cascade_delete = [&rbac](store::Transaction&, const store::Resource& res) {
     rbac.ForgetRoleAssignment(res.id);
     return Status::Ok();
   };

@@ -50,8 +50,10 @@ struct ResourceTypeSpec {
   // RBAC action override (e.g. subscriptions list needs none): returns "" to skip authorization.
   std::function<std::string(const ArmRequest&)> rbac_action;
   // Called for each stored resource of this type removed by a resource-group cascade delete,
-  // before the store rows go (release files, identities, ...).
-  std::function<Status(const store::Resource&)> on_cascade_delete;
+  // inside the cascade's write transaction and before the group's rows go (release files,
+  // identities; keep a soft-deleted copy outside the group, as Key Vault does). A failure is
+  // logged and does not stop the cascade.
+  std::function<Status(store::Transaction&, const store::Resource&)> on_cascade_delete;
 };
 
 // Authenticates a request for ARM: the principal, or the complete 401 response to send.

@@ -368,7 +368,7 @@ class ResourcesProvider {
       for (const auto& res : *inside) {
         const ResourceTypeSpec* spec = fe->Find(res.type);
         if (spec && spec->on_cascade_delete) {
-          if (Status s = spec->on_cascade_delete(res); !s.ok()) {
+          if (Status s = spec->on_cascade_delete(**txn, res); !s.ok()) {
             spdlog::error("cascade delete of {}: {}", res.id, s.ToString());
           }
         }

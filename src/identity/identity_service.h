@@ -31,6 +31,10 @@
 // (or HTTP Basic), scope "<resource>/.default" or resource=<resource>; `claims` and other extra
 // parameters are ignored. Errors are Entra's JSON error bodies (errors.h, entra::).
 //
+// Clock: byokd gives this service the wall clock (SystemClock), not its emulated OffsetClock:
+// token iat/nbf/exp and their validation must hold in real time, because clients (MSAL) cache
+// tokens by wall-clock expiry and `byok clock advance` must not invalidate them.
+//
 // Thread safety: thread-safe after Open. REQUIRES: store, clock and random outlive it; the
 // service outlives every router it added routes to.
 #pragma once

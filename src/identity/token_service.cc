@@ -9,7 +9,8 @@ TokenService::TokenService(std::shared_ptr<const SigningKey> key, const Clock& c
     : key_(std::move(key)), clock_(clock), random_(random), tenant_id_(std::move(tenant_id)) {}
 
 Result<IssuedToken> TokenService::Issue(const Principal& principal, std::string_view resource,
-                                        std::string_view issuer, TokenVersion version) const {
+                                        std::string_view issuer, TokenVersion version,
+                                        int64_t lifetime_seconds) const {
   if (principal.object_id.empty() || principal.app_id.empty()) {
     return Status::InvalidArgument("cannot issue a token to an incomplete principal");
   }
@@ -18,12 +19,14 @@ Result<IssuedToken> TokenService::Issue(const Principal& principal, std::string_
   }
   const bool managed = principal.kind == PrincipalKind::kManagedIdentity;
   const int64_t now = clock_.NowUnix();
+  const int64_t exp = now + lifetime_seconds;
+  const int64_t iat = lifetime_seconds > 0 ? now : exp - kAccessTokenLifetimeSeconds;
   const char* acr = managed ? "2" : "1";
   nlohmann::json claims = {{"aud", std::string(resource)},
                            {"iss", std::string(issuer)},
-                           {"iat", now},
-                           {"nbf", now},
-                           {"exp", now + kAccessTokenLifetimeSeconds},
+                           {"iat", iat},
+                           {"nbf", iat},
+                           {"exp", exp},
                            {"appid", principal.app_id},
                            {"appidacr", acr},
                            {"idp", std::string(issuer)},
@@ -41,8 +44,10 @@ Result<IssuedToken> TokenService::Issue(const Principal& principal, std::string_
   IssuedToken out;
   BYOK_ASSIGN_OR_RETURN(out.access_token, key_->Sign(claims));
   out.resource = std::string(resource);
-  out.issued_at = now;
-  out.expires_on = now + kAccessTokenLifetimeSeconds;
+  out.issued_at = iat;
+  out.expires_on = exp;
+  out.expires_in =
+      lifetime_seconds == kAccessTokenLifetimeSeconds ? kAccessTokenExpiresIn : lifetime_seconds;
   return out;
 }
 

@@ -333,9 +333,17 @@ class RawHttpAuthenticationTest(ByokServerTestCase):
                 self.assert_401(self.get(token), "InvalidAuthenticationTokenAudience", audience)
 
     def test_expired_token(self):
-        # byokd's clock cannot be moved from outside (no clock admin endpoint) and its tokens
-        # cannot be forged here; the identity unit tests cover expiry with a manual clock.
-        self.skipTest("needs a server clock control; covered by tests/identity")
+        # A genuine token (signed by byokd) that expired two hours ago, minted by `byok token`.
+        r = run([BYOK, "token", "--expires-in", "-2h", "--data-dir", self.data_dir])
+        self.check(r)
+        expired = r.out.strip()
+        claims = b64url_json(expired.split(".")[1])
+        self.assertLess(claims["exp"], claims["iat"] + 3600 + 1)
+        res = self.get(expired)
+        self.assert_401(res, "ExpiredAuthenticationToken", "is earlier than current UTC time")
+        # A valid token minted the same way is accepted.
+        r = self.check(run([BYOK, "token", "--data-dir", self.data_dir]))
+        self.assertEqual(self.get(r.out.strip()).status, 200)
 
     def test_principal_deleted_after_its_token_was_issued(self):
         sp = create_service_principal(self.data_dir, "e2e-doomed")

@@ -141,7 +141,7 @@ Status NormalizeRequest(Request& req) {
     return Status::Ok();
   }
   if (target == "*") {
-    req.path = "*";
+    req.path.assign(1, '*');  // not = "*": GCC 12 -O3 -Wrestrict false positive
     return Status::Ok();
   }
   if (target.front() != '/') {

@@ -1,4 +1,9 @@
-"""Docstring-only stand-in for the track-1 Key Vault 7.0 client (see the package docstring)."""
+"""Docstring-only stand-in for the track-1 Key Vault 7.0 client (see the package docstring).
+
+The key operations the CLI runs through this class (`az keyvault key list|delete|recover|purge|
+backup|restore`: the CLI resolves `KeyVaultClient.<operation>` here for API version 7.0) are the
+working ones of azure.keyvault.key_vault_client, which this class inherits."""
+from azure.keyvault.key_vault_client import KeyVaultClient as _Implemented
 
 
 def _doc_only(name, doc):
@@ -36,14 +41,11 @@ class _DocOnlyMeta(type):
         return _doc_only(name, "Key Vault data-plane operation '{}'.".format(name))
 
 
-class KeyVaultClient(metaclass=_DocOnlyMeta):
+class KeyVaultClient(_Implemented, metaclass=_DocOnlyMeta):
     """Documentation stub of the track-1 Key Vault client, API version 7.0."""
-
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError(
-            "azure.keyvault.v7_0 is a documentation stub (byok azcompat); use azure.keyvault.keys")
 
 
 for _name, _doc in _DOCS.items():
-    setattr(KeyVaultClient, _name, _doc_only(_name, _doc))
+    if not hasattr(_Implemented, _name):
+        setattr(KeyVaultClient, _name, _doc_only(_name, _doc))
 del _name, _doc

@@ -1,0 +1,209 @@
+#include "daemon/admin_routes.h"
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <variant>
+
+#include <spdlog/spdlog.h>
+
+#include "authz/rbac.h"
+#include "common/duration.h"
+#include "common/json.h"
+#include "daemon/emulated_clock.h"
+#include "daemon/errors.h"
+#include "identity/endpoints.h"
+
+namespace byok::daemon {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::chrono::hours kMaxTokenLifetime{24};
+
+struct AdminState {
+  AdminDeps deps;
+  std::mutex advance_mu;  // serializes clock advances (store offset + in-memory clock)
+};
+
+http::Response Error(const ApiError& e) { return http::Response::Error(e); }
+
+json ClockJson(const OffsetClock& clock) {
+  auto offset = std::chrono::duration_cast<std::chrono::seconds>(clock.offset());
+  return {{"now", FormatAzureTime(clock.Now())},
+          {"offsetSeconds", offset.count()},
+          {"offset", FormatDuration(offset)}};
+}
+
+// The caller, if it may use the admin API; else the response to send.
+std::variant<identity::Principal, http::Response> Authorize(const AdminDeps& d,
+                                                            const http::Request& req) {
+  const identity::Authenticator& auth = d.identity->authenticator();
+  auto p = auth.Authenticate(req, identity::Audience::kArm);
+  if (!p.ok()) return auth.ErrorResponse(req, identity::Audience::kArm, p.error());
+  std::string scope = "/subscriptions/" + d.subscription_id;
+  auto allowed = d.authorizer->IsAllowed(p->object_id, kAdminAction, scope);
+  if (!allowed.ok()) {
+    spdlog::error("admin authorization check failed: {}", allowed.status().ToString());
+  }
+  if (!allowed.ok() || !*allowed) {
+    std::string client = p->app_id.empty() ? p->object_id : p->app_id;
+    return Error(authz::Denial(client, p->object_id, kAdminAction, scope));
+  }
+  return std::move(p).value();
+}
+
+// The request body as a JSON object ("" is an empty object).
+ApiResult<json> BodyObject(const http::Request& req) {
+  if (req.body.empty()) return json::object();
+  auto body = ParseJsonBody(req.body);
+  if (!body.ok()) return MakeError(errors::kInvalidRequestContent, body.status().message());
+  if (!body->is_object()) return MakeError(errors::kInvalidRequestContent, "not a JSON object");
+  return std::move(body).value();
+}
+
+// An optional string property; an error if present with another type.
+ApiResult<std::optional<std::string>> StringProperty(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return MakeError(errors::kMissingProperty, name);
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+http::Response HandleClock(AdminState& st, http::Request& req) {
+  auto caller = Authorize(st.deps, req);
+  if (auto* r = std::get_if<http::Response>(&caller)) return std::move(*r);
+  return http::Response::Json(200, ClockJson(*st.deps.clock));
+}
+
+http::Response HandleAdvance(AdminState& st, http::Request& req) {
+  auto caller = Authorize(st.deps, req);
+  if (auto* r = std::get_if<http::Response>(&caller)) return std::move(*r);
+  auto body = BodyObject(req);
+  if (!body.ok()) return Error(body.error());
+  auto text = StringProperty(*body, "duration");
+  if (!text.ok()) return Error(text.error());
+  if (!text->has_value()) return Error(MakeError(errors::kMissingProperty, "duration"));
+  auto d = ParseDuration(**text);
+  if (!d.ok()) return Error(MakeError(errors::kInvalidDuration, d.status().message()));
+  if (d->count() < 0) return Error(MakeError(errors::kClockBackwards, **text));
+
+  const auto& principal = std::get<identity::Principal>(caller);
+  {
+    std::lock_guard<std::mutex> lock(st.advance_mu);
+    auto offset = AdvanceStoredClockOffset(*st.deps.store, *d);
+    if (!offset.ok()) {
+      spdlog::error("cannot persist the clock offset: {}", offset.status().ToString());
+      return Error(MakeError(errors::kInternal));
+    }
+    st.deps.clock->Advance(*offset - st.deps.clock->offset());
+  }
+  spdlog::info("emulated clock advanced by {} by {}; now {}", FormatDuration(*d),
+               principal.object_id, FormatAzureTime(st.deps.clock->Now()));
+  Status run = st.deps.scheduler->RunNow();
+  json out = ClockJson(*st.deps.clock);
+  if (!run.ok()) out["housekeepingError"] = run.message();
+  return http::Response::Json(200, out);
+}
+
+http::Response HandleAudit(AdminState& st, http::Request& req) {
+  auto caller = Authorize(st.deps, req);
+  if (auto* r = std::get_if<http::Response>(&caller)) return std::move(*r);
+  audit::Query q;
+  if (auto v = req.Query("vault"); v && !v->empty()) q.vault = *v;
+  if (auto s = req.Query("since"); s && !s->empty()) {
+    auto t = ParseTimestamp(*s);
+    if (t.ok()) {
+      q.since = *t;
+    } else {
+      auto d = ParseDuration(*s);
+      if (!d.ok() || d->count() < 0) {
+        return Error(MakeError(errors::kInvalidSince, t.status().message()));
+      }
+      q.since = st.deps.clock->Now() - *d;
+    }
+  }
+  auto records = st.deps.audit->List(q);
+  if (!records.ok()) {
+    spdlog::error("cannot list audit records: {}", records.status().ToString());
+    return Error(MakeError(errors::kInternal));
+  }
+  json value = json::array();
+  for (const audit::Record& r : *records) value.push_back(audit::ToJson(r));
+  return http::Response::Json(200, {{"value", std::move(value)}});
+}
+
+http::Response HandleToken(AdminState& st, http::Request& req) {
+  auto caller = Authorize(st.deps, req);
+  if (auto* r = std::get_if<http::Response>(&caller)) return std::move(*r);
+  auto body = BodyObject(req);
+  if (!body.ok()) return Error(body.error());
+  auto app_id = StringProperty(*body, "appId");
+  if (!app_id.ok()) return Error(app_id.error());
+  auto resource_prop = StringProperty(*body, "resource");
+  if (!resource_prop.ok()) return Error(resource_prop.error());
+  auto expires = StringProperty(*body, "expiresIn");
+  if (!expires.ok()) return Error(expires.error());
+
+  std::chrono::seconds lifetime{identity::kAccessTokenLifetimeSeconds};
+  if (expires->has_value()) {
+    auto d = ParseDuration(**expires);
+    if (!d.ok()) return Error(MakeError(errors::kInvalidDuration, d.status().message()));
+    if (*d > kMaxTokenLifetime) {
+      return Error(MakeError(errors::kTokenLifetimeTooLong, FormatDuration(kMaxTokenLifetime)));
+    }
+    lifetime = *d;
+  }
+  identity::Directory& dir = st.deps.identity->directory();
+  auto principal = app_id->has_value() ? dir.FindByAppId(**app_id)
+                                       : dir.FindByObjectId(st.deps.bootstrap_object_id);
+  if (!principal.ok()) {
+    if (principal.status().Is(StatusCode::kNotFound)) {
+      return Error(MakeError(errors::kPrincipalNotFound, app_id->value_or("(bootstrap)")));
+    }
+    spdlog::error("admin token: principal lookup failed: {}", principal.status().ToString());
+    return Error(MakeError(errors::kInternal));
+  }
+  std::string resource = resource_prop->has_value()
+                             ? **resource_prop
+                             : std::string(identity::DefaultResource(identity::Audience::kArm));
+  if (!identity::AudienceOfResource(resource, st.deps.identity->server_base_urls())) {
+    return Error(MakeError(errors::kInvalidResource, resource));
+  }
+  auto token = st.deps.identity->tokens().Issue(
+      *principal, resource, identity::AdfsIssuer(st.deps.identity->DefaultAuthority()),
+      identity::TokenVersion::kV1, lifetime.count());
+  if (!token.ok()) {
+    spdlog::error("admin token: issue failed: {}", token.status().ToString());
+    return Error(MakeError(errors::kInternal));
+  }
+  spdlog::info("admin token issued to app {} for {} (expires in {}) at the request of {}",
+               principal->app_id, resource, FormatDuration(lifetime),
+               std::get<identity::Principal>(caller).object_id);
+  http::Response r = http::Response::Json(200, {{"token_type", "Bearer"},
+                                                {"access_token", token->access_token},
+                                                {"expires_in", token->expires_in},
+                                                {"expires_on", token->expires_on},
+                                                {"resource", resource}});
+  r.headers.Set("Cache-Control", "no-store, no-cache");
+  return r;
+}
+
+}  // namespace
+
+void AddAdminRoutes(http::Router& router, AdminDeps deps) {
+  auto st = std::make_shared<AdminState>();
+  st->deps = std::move(deps);
+  router.Add("GET", "*", "/_byok/admin/clock",
+             [st](http::Request& req) { return HandleClock(*st, req); });
+  router.Add("POST", "*", "/_byok/admin/clock/advance",
+             [st](http::Request& req) { return HandleAdvance(*st, req); });
+  router.Add("GET", "*", "/_byok/admin/audit",
+             [st](http::Request& req) { return HandleAudit(*st, req); });
+  router.Add("POST", "*", "/_byok/admin/token",
+             [st](http::Request& req) { return HandleToken(*st, req); });
+}
+
+}  // namespace byok::daemon

@@ -1,0 +1,58 @@
+// byokd's admin API: the emulated clock, the audit log and test tokens, for `byok clock`,
+// `byok audit` and `byok token` (daemon/admin_client.h) and for tests.
+//
+// Routes (host "*", on byokd's TLS port; JSON in and out):
+//   GET  /_byok/admin/clock          {"now": Azure time, "offsetSeconds": N, "offset": "91d"}
+//   POST /_byok/admin/clock/advance  body {"duration": "91d" | "P91D" | ...} (common/duration.h;
+//                                    negative → 400 ClockCannotMoveBackwards). Adds the duration
+//                                    to the persisted offset (daemon/emulated_clock.h), moves the
+//                                    clock, then runs Scheduler::RunNow() before answering with
+//                                    the clock document (plus "housekeepingError" if a task
+//                                    failed), so every purge or rotation due is done on return.
+//   GET  /_byok/admin/audit?vault=V&since=T
+//                                    flushes the audit log, answers {"value": [record...]}
+//                                    (audit::ToJson, oldest first). since: a timestamp or a
+//                                    duration meaning "that long before the server's now".
+//   POST /_byok/admin/token          body {"appId"?: default the bootstrap principal,
+//                                    "resource"?: default ARM, "expiresIn"?: duration, default
+//                                    1h, at most 24h, may be negative (an already expired token)}
+//                                    → {"token_type","access_token","expires_in","expires_on",
+//                                    "resource"}: a token as the token endpoint would issue, for
+//                                    testing clients' handling of expired tokens.
+// Authentication and authorization: an ARM-audience bearer token (401 as ARM answers it, with
+// WWW-Authenticate) whose principal may perform Microsoft.Authorization/roleAssignments/write on
+// the bootstrap subscription (Owner, User Access Administrator); else 403 AuthorizationFailed.
+// Other errors: daemon/errors.h.
+//
+// Thread safety: handlers are thread-safe; clock advances are serialized.
+// REQUIRES: every pointer in AdminDeps outlives the router's server.
+#pragma once
+
+#include <string>
+
+#include "audit/audit.h"
+#include "authz/authorizer.h"
+#include "common/clock.h"
+#include "common/scheduler.h"
+#include "http/router.h"
+#include "identity/identity_service.h"
+#include "store/store.h"
+
+namespace byok::daemon {
+
+inline constexpr char kAdminAction[] = "Microsoft.Authorization/roleAssignments/write";
+
+struct AdminDeps {
+  store::Store* store = nullptr;
+  OffsetClock* clock = nullptr;  // the emulated clock
+  Scheduler* scheduler = nullptr;
+  audit::AuditLog* audit = nullptr;
+  identity::IdentityService* identity = nullptr;
+  authz::Authorizer* authorizer = nullptr;
+  std::string subscription_id;      // the bootstrap subscription: the admin scope
+  std::string bootstrap_object_id;  // default principal of POST /_byok/admin/token
+};
+
+void AddAdminRoutes(http::Router& router, AdminDeps deps);
+
+}  // namespace byok::daemon
