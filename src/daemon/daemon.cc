@@ -59,6 +59,10 @@ class DaemonImpl final : public Daemon {
     BYOK_ASSIGN_OR_RETURN(store::RootKey root_key, store::LoadOrCreateRootKey(rk));
     store::SqliteOptions so;
     so.data_dir = dir_.root;
+    // Enough idle connections for every HTTP worker plus the audit writer and the scheduler:
+    // otherwise a loaded server opens (and re-prepares statements on) a new SQLite connection
+    // for most transactions (docs/BENCHMARKS.md).
+    so.max_idle_connections = http::ServerOptions{}.worker_threads + 4;
     // Key Vault backup blobs are sealed under a key derived from the root key (only this
     // installation can restore them; keyvault/backup.h).
     BYOK_ASSIGN_OR_RETURN(backup_key_, keyvault::DeriveBackupKey(root_key.bytes()));

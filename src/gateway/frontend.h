@@ -51,8 +51,8 @@ struct ResourceTypeSpec {
   std::function<std::string(const ArmRequest&)> rbac_action;
   // Called for each stored resource of this type removed by a resource-group cascade delete,
   // inside the cascade's write transaction and before the group's rows go (release files,
-  // identities; keep a soft-deleted copy outside the group, as Key Vault does). A failure is
-  // logged and does not stop the cascade.
+  // identities; keep a soft-deleted copy outside the group, as Key Vault does). A failure fails
+  // the delete operation and rolls the whole cascade back (the group and its resources stay).
   std::function<Status(store::Transaction&, const store::Resource&)> on_cascade_delete;
 };
 

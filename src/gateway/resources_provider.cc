@@ -368,8 +368,11 @@ class ResourcesProvider {
       for (const auto& res : *inside) {
         const ResourceTypeSpec* spec = fe->Find(res.type);
         if (spec && spec->on_cascade_delete) {
+          // Fail closed: a resource that could not be released (e.g. a vault that could not be
+          // soft-deleted) must not vanish; the whole cascade rolls back and the group stays.
           if (Status s = spec->on_cascade_delete(**txn, res); !s.ok()) {
             spdlog::error("cascade delete of {}: {}", res.id, s.ToString());
+            return MakeError(errors::kInternalError, "", s.message());
           }
         }
       }

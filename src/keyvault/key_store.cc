@@ -522,28 +522,7 @@ KvResult<KvResponse> KeyStore::GetKey(const VaultRecord& vault, std::string_view
 
 KvResult<KvResponse> KeyStore::ListKeys(const VaultRecord& vault, std::string_view base,
                                         const PageRequest& page) {
-  auto txn = store_.BeginRead();
-  if (!txn.ok()) return Internal(txn.status(), "begin");
-  std::string parent = VaultDataPrefix(vault.guid);
-  auto keep = [](const store::Resource& r) {
-    auto d = KeyDoc::FromJson(r.body);
-    return d.ok() && !d->deleted;
-  };
-  auto page_r = Page(**txn, parent, kKeyType, parent + "/keys/", page, keep);
-  if (!page_r.ok()) return page_r.error();
-  json value = json::array();
-  for (const store::Resource& r : page_r->first) {
-    auto key = KeyDoc::FromJson(r.body);
-    if (!key.ok()) continue;
-    auto v = ReadVersionDoc(**txn, vault.guid, key->name, key->current_version);
-    if (!v.ok()) return v.error();
-    if (!v->has_value()) continue;
-    value.push_back(RenderKeyItem(base, *key, **v, vault, false));
-  }
-  KvResponse resp;
-  resp.body = {{"value", std::move(value)}};
-  resp.next_token = page_r->second;
-  return resp;
+  return ListCurrentVersions(vault, base, page, /*deleted=*/false);
 }
 
 KvResult<KvResponse> KeyStore::ListVersions(const VaultRecord& vault, std::string_view base,
@@ -638,12 +617,19 @@ KvResult<KvResponse> KeyStore::GetDeletedKey(const VaultRecord& vault, std::stri
 
 KvResult<KvResponse> KeyStore::ListDeletedKeys(const VaultRecord& vault, std::string_view base,
                                                const PageRequest& page) {
+  return ListCurrentVersions(vault, base, page, /*deleted=*/true);
+}
+
+// One page of the vault's live (deleted = false: KeyItems) or soft-deleted (DeletedKeyItems) keys,
+// each rendered from its current version.
+KvResult<KvResponse> KeyStore::ListCurrentVersions(const VaultRecord& vault, std::string_view base,
+                                                   const PageRequest& page, bool deleted) {
   auto txn = store_.BeginRead();
   if (!txn.ok()) return Internal(txn.status(), "begin");
   std::string parent = VaultDataPrefix(vault.guid);
-  auto keep = [](const store::Resource& r) {
+  auto keep = [deleted](const store::Resource& r) {
     auto d = KeyDoc::FromJson(r.body);
-    return d.ok() && d->deleted.has_value();
+    return d.ok() && d->deleted.has_value() == deleted;
   };
   auto page_r = Page(**txn, parent, kKeyType, parent + "/keys/", page, keep);
   if (!page_r.ok()) return page_r.error();
@@ -654,7 +640,8 @@ KvResult<KvResponse> KeyStore::ListDeletedKeys(const VaultRecord& vault, std::st
     auto v = ReadVersionDoc(**txn, vault.guid, key->name, key->current_version);
     if (!v.ok()) return v.error();
     if (!v->has_value()) continue;
-    value.push_back(RenderDeletedKey(base, *key, **v, vault, true));
+    value.push_back(deleted ? RenderDeletedKey(base, *key, **v, vault, true)
+                            : RenderKeyItem(base, *key, **v, vault, false));
   }
   KvResponse resp;
   resp.body = {{"value", std::move(value)}};

@@ -133,6 +133,8 @@ class KeyStore {
   struct NewVersion;
   struct Loaded;
 
+  KvResult<KvResponse> ListCurrentVersions(const VaultRecord& vault, std::string_view base,
+                                           const PageRequest& page, bool deleted);
   KvResult<NewVersion> GenerateMaterial(const VaultRecord& vault, const nlohmann::json& body);
   KvResult<NewVersion> ImportMaterial(const VaultRecord& vault, const nlohmann::json& body);
   // Writes a new version (creating the key if absent); refuses a soft-deleted name.

@@ -169,6 +169,40 @@ TEST_F(FrontendTest, ResourceGroupLifecycle) {
   EXPECT_EQ(Code(Call("GET", rg + v)), "ResourceGroupNotFound");
 }
 
+TEST_F(FrontendTest, CascadeDeleteFailsClosed) {
+  // A type whose resources refuse to be released (e.g. a vault that cannot be soft-deleted).
+  ResourceTypeSpec spec;
+  spec.type = "Microsoft.Test/things";
+  spec.api_versions = {"*"};
+  spec.on_cascade_delete = [](store::Transaction&, const store::Resource&) {
+    return Status::Internal("cannot release");
+  };
+  fe_->Register(std::move(spec));
+  std::string rg = std::string("/subscriptions/") + kSub + "/resourceGroups/keep";
+  std::string v = "?api-version=2021-04-01";
+  ASSERT_EQ(Call("PUT", rg + v, "good", R"({"location":"eastus"})").status, 201);
+  std::string thing = rg + "/providers/Microsoft.Test/things/t1";
+  ASSERT_TRUE(store::RunInTransaction(*store_, [&](store::Transaction& txn) {
+                store::Resource r;
+                r.id = thing;
+                r.type = "Microsoft.Test/things";
+                r.parent_id = rg;
+                r.body = json::object();
+                return txn.Put(std::move(r)).status();
+              }).ok());
+
+  auto del = Call("DELETE", rg + v);
+  ASSERT_EQ(del.status, 202);
+  ops_->Drain();
+  std::string st = *del.headers.Get("Azure-AsyncOperation");
+  auto status = Call("GET", st.substr(st.find("/subscriptions")));
+  EXPECT_EQ((*ParseJsonBody(status.body))["status"], "Failed") << status.body;
+  // Nothing was deleted: the group and the resource are still there.
+  EXPECT_EQ(Call("HEAD", rg + v).status, 204);
+  auto txn = std::move(store_->BeginRead()).value();
+  EXPECT_TRUE(txn->Get(thing)->has_value());
+}
+
 TEST_F(FrontendTest, ResourceGroupNames) {
   std::string v = "?api-version=2021-04-01";
   std::string base = std::string("/subscriptions/") + kSub + "/resourceGroups/";
