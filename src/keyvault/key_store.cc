@@ -175,6 +175,17 @@ KvResult<std::optional<KeyDoc>> ReadKeyDoc(store::Transaction& txn, std::string_
   return std::optional<KeyDoc>(std::move(d).value());
 }
 
+// The soft-deleted key `name`, or DeletedKeyNotFound (no such key, or it is not deleted).
+KvResult<KeyDoc> ReadDeletedKeyDoc(store::Transaction& txn, std::string_view guid,
+                                   std::string_view name) {
+  auto key = ReadKeyDoc(txn, guid, name);
+  if (!key.ok()) return key.error();
+  if (!key->has_value() || !(*key)->deleted) {
+    return MakeKvError(e::kDeletedKeyNotFound, TruncateForError(name));
+  }
+  return std::move(**key);
+}
+
 KvResult<std::optional<VersionDoc>> ReadVersionDoc(store::Transaction& txn, std::string_view guid,
                                                    std::string_view name,
                                                    std::string_view version) {
@@ -601,16 +612,13 @@ KvResult<KvResponse> KeyStore::GetDeletedKey(const VaultRecord& vault, std::stri
   if (!IsValidKeyName(name)) return MakeKvError(e::kInvalidName, TruncateForError(name));
   auto txn = store_.BeginRead();
   if (!txn.ok()) return Internal(txn.status(), "begin");
-  auto key = ReadKeyDoc(**txn, vault.guid, name);
+  auto key = ReadDeletedKeyDoc(**txn, vault.guid, name);
   if (!key.ok()) return key.error();
-  if (!key->has_value() || !(*key)->deleted) {
-    return MakeKvError(e::kDeletedKeyNotFound, TruncateForError(name));
-  }
-  auto v = ReadVersionDoc(**txn, vault.guid, name, (*key)->current_version);
+  auto v = ReadVersionDoc(**txn, vault.guid, name, key->current_version);
   if (!v.ok()) return v.error();
   if (!v->has_value()) return Internal(Status::DataLoss("current version missing"), "get deleted");
   KvResponse resp;
-  resp.body = RenderDeletedKey(base, **key, **v, vault, false);
+  resp.body = RenderDeletedKey(base, *key, **v, vault, false);
   resp.version = (*v)->version;
   return resp;
 }
@@ -654,12 +662,9 @@ KvResult<KvResponse> KeyStore::RecoverDeletedKey(const VaultRecord& vault, std::
   if (!IsValidKeyName(name)) return MakeKvError(e::kInvalidName, TruncateForError(name));
   auto txn = store_.Begin();
   if (!txn.ok()) return Internal(txn.status(), "begin");
-  auto key = ReadKeyDoc(**txn, vault.guid, name);
+  auto key = ReadDeletedKeyDoc(**txn, vault.guid, name);
   if (!key.ok()) return key.error();
-  if (!key->has_value() || !(*key)->deleted) {
-    return MakeKvError(e::kDeletedKeyNotFound, TruncateForError(name));
-  }
-  KeyDoc k = std::move(**key);
+  KeyDoc k = std::move(key).value();
   k.deleted.reset();
   auto v = ReadVersionDoc(**txn, vault.guid, name, k.current_version);
   if (!v.ok()) return v.error();
@@ -688,12 +693,9 @@ KvResult<KvResponse> KeyStore::PurgeDeletedKey(const VaultRecord& vault, std::st
   if (!IsValidKeyName(name)) return MakeKvError(e::kInvalidName, TruncateForError(name));
   auto txn = store_.Begin();
   if (!txn.ok()) return Internal(txn.status(), "begin");
-  auto key = ReadKeyDoc(**txn, vault.guid, name);
+  auto key = ReadDeletedKeyDoc(**txn, vault.guid, name);
   if (!key.ok()) return key.error();
-  if (!key->has_value() || !(*key)->deleted) {
-    return MakeKvError(e::kDeletedKeyNotFound, TruncateForError(name));
-  }
-  if (vault.enable_purge_protection && clock_.NowUnix() < (*key)->deleted->scheduled_purge_date) {
+  if (vault.enable_purge_protection && clock_.NowUnix() < key->deleted->scheduled_purge_date) {
     return MakeKvError(e::kPurgeProtected, vault.name, vault.location);
   }
   Status s = PurgeKeyData(**txn, vault.guid, name);
