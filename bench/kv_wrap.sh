@@ -16,6 +16,7 @@
 # nproc x the one-core figure is the unloaded ceiling (printed as a second ratio).
 # Usage: bench/kv_wrap.sh    Environment: ROUNDS, DURATION (s per wrk run, default 10),
 #   CONNECTIONS (default 16), THREADS (wrk threads, default 2), OPENSSL_SECONDS (default 5),
+#   HTTP_WORKERS (byokd --http-workers; default: byokd's own),
 #   BYOKD=path/to/byokd (reuse a build; otherwise a Release byokd is built in build-bench),
 #   PERF_DATA=prefix (after the rounds, one more unwrap and one more wrap run, not counted, with
 #   `perf record $PERF_ARGS` on byokd → prefix.unwrap, prefix.wrap; PERF_ARGS default
@@ -37,7 +38,7 @@ work=$(mktemp -d)
 cleanup() { [ -n "${byokd_pid:-}" ] && kill "$byokd_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$BYOKD" --data-dir "$work/byok" --listen 127.0.0.1:0 --log-level warn > "$work/byokd.out" 2>"$work/byokd.err" &
+"$BYOKD" --data-dir "$work/byok" --listen 127.0.0.1:0 --log-level warn ${HTTP_WORKERS:+--http-workers "$HTTP_WORKERS"} > "$work/byokd.out" 2>"$work/byokd.err" &
 byokd_pid=$!
 for _ in $(seq 100); do grep -q '^ca: ' "$work/byokd.out" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/^listening on https:\/\/[^:]*:\([0-9]*\)$/\1/p' "$work/byokd.out")

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include <fmt/format.h>
@@ -160,6 +161,7 @@ class AuditLogImpl final : public AuditLog {
   // retries them), unless that would overflow it.
   Status WriteBatch(std::vector<Pending>& batch) {
     Status s = store::RunInTransaction(store_, [&](store::Transaction& tx) -> Status {
+      tx.MarkCacheNeutral();  // append-only records: no cache reads them
       for (const Pending& p : batch) {
         store::Resource res;
         res.id = fmt::format("{}/{:020}-{:08}", kPrefix,
@@ -167,7 +169,7 @@ class AuditLogImpl final : public AuditLog {
         res.type = std::string(kType);
         res.parent_id = std::string(kPrefix);
         res.body = ToJson(p.record);
-        BYOK_TRY(tx.Put(std::move(res)).status());
+        BYOK_TRY(tx.Create(std::move(res)).status());  // ids are unique: no read first
       }
       return Status::Ok();
     });
@@ -202,7 +204,9 @@ class AuditLogImpl final : public AuditLog {
   std::mutex mu_;        // guards queue_, seq_, stop_
   std::condition_variable cv_;
   std::deque<Pending> queue_;
-  uint64_t seq_ = 0;
+  // Starts at a random point: ids stay unique even if a restarted process meets an old
+  // timestamp (the wall clock stepped back), since records are inserted without a read.
+  uint64_t seq_ = std::random_device{}() % 100000000;
   bool stop_ = false;
   std::atomic<uint64_t> dropped_{0};
   std::thread thread_;

@@ -23,6 +23,9 @@ inline void AddServeOptions(CLI::App& app, daemon::DaemonOptions& options, Serve
       ->capture_default_str();
   app.add_option("--root-key-file", options.root_key_file,
                  "Root key sealing all secrets (default: DATA_DIR/root.key, or $BYOK_ROOT_KEY)");
+  app.add_option("--http-workers", options.http_workers,
+                 "Threads running HTTP handlers (default: 2 per CPU core, at least 4)")
+      ->check(CLI::Range(1, 256));
 }
 
 // Applies flags to options; returns an error message or "".

@@ -2,8 +2,10 @@
 
 #include <pthread.h>
 #include <unistd.h>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -32,7 +34,16 @@
 #include "store/sqlite_store.h"
 
 namespace byok::daemon {
+
+int DefaultHttpWorkers() {
+  return std::max(4, 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+}
+
 namespace {
+
+int HttpWorkers(const DaemonOptions& options) {
+  return options.http_workers > 0 ? options.http_workers : DefaultHttpWorkers();
+}
 
 std::string UrlHost(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -62,7 +73,7 @@ class DaemonImpl final : public Daemon {
     // Enough idle connections for every HTTP worker plus the audit writer and the scheduler:
     // otherwise a loaded server opens (and re-prepares statements on) a new SQLite connection
     // for most transactions (docs/BENCHMARKS.md).
-    so.max_idle_connections = http::ServerOptions{}.worker_threads + 4;
+    so.max_idle_connections = static_cast<size_t>(HttpWorkers(options)) + 4;
     // Key Vault backup blobs are sealed under a key derived from the root key (only this
     // installation can restore them; keyvault/backup.h).
     BYOK_ASSIGN_OR_RETURN(backup_key_, keyvault::DeriveBackupKey(root_key.bytes()));
@@ -95,6 +106,7 @@ class DaemonImpl final : public Daemon {
     so_http.port = options.port;
     so_http.certificate_chain_pem = std::move(tls.server_chain_pem);
     so_http.private_key_pem = std::move(tls.server_key_pem);
+    so_http.worker_threads = HttpWorkers(options);
     BYOK_ASSIGN_OR_RETURN(server_, http::Server::Start(std::move(so_http), std::move(router)));
     scheduler_->Start();
 

@@ -24,7 +24,14 @@ struct DaemonOptions {
   std::string root_key_file;  // "" = <data_dir>/root.key (or $BYOK_ROOT_KEY)
   std::string log_level = "info";
   std::chrono::milliseconds shutdown_grace{10000};
+  // Threads running HTTP handlers; 0 = DefaultHttpWorkers(). Crypto handlers are CPU-bound:
+  // many more threads than cores only preempt RSA operations; a few more than cores cover
+  // handlers waiting on the disk (SQLite commits).
+  int http_workers = 0;
 };
+
+// 2 per CPU core, at least 4.
+int DefaultHttpWorkers();
 
 class Daemon {
  public:

@@ -279,6 +279,11 @@ struct KeyStore::Loaded {
   VersionDoc version;
 };
 
+struct KeyStore::CryptoTarget {
+  Loaded loaded;
+  std::shared_ptr<const CachedKey> material;
+};
+
 KeyStore::KeyStore(store::Store& store, const Clock& clock, Random& random, SecretBytes backup_key)
     : store_(store), clock_(clock), random_(random), backup_key_(std::move(backup_key)) {}
 
@@ -860,19 +865,34 @@ KvResult<KvResponse> KeyStore::SetRotationPolicy(const VaultRecord& vault, std::
 
 KvResult<KvResponse> KeyStore::Crypto(const VaultRecord& vault, std::string_view base,
                                       std::string_view name, std::string_view version, CryptoOp op,
-                                      const json& body, std::unique_ptr<store::Transaction> txn) {
+                                      const json& body) {
   if (!body.is_object()) return MakeKvError(e::kInvalidBody, "expected a JSON object");
   const std::string_view op_name = CryptoOpName(op);
-  KvResult<Loaded> loaded = MakeKvError(e::kInternalError);
-  std::shared_ptr<const CachedKey> material;
-  {
-    if (txn == nullptr) {
-      auto begun = store_.BeginRead();
-      if (!begun.ok()) return Internal(begun.status(), "begin");
-      txn = std::move(begun).value();
-    }
-    loaded = LoadLive(*txn, vault, name, version);
+  // The key version and its material: from the cache while no write happened since they were
+  // read (generation_cache.h), else from a read transaction begun after reading the generation
+  // (so what is cached is at least as new as that generation).
+  const uint64_t generation = store_.change_generation();
+  const std::string cache_key =
+      fmt::format("{}/{}/{}", vault.guid, store::NormalizeId(name), store::NormalizeId(version));
+  std::shared_ptr<const CryptoTarget> target = targets_.Find(cache_key, generation);
+  if (target == nullptr) {
+    auto begun = store_.BeginRead();
+    if (!begun.ok()) return Internal(begun.status(), "begin");
+    std::unique_ptr<store::Transaction> txn = std::move(begun).value();
+    KvResult<Loaded> loaded = LoadLive(*txn, vault, name, version);
     if (!loaded.ok()) return loaded.error();
+    auto m = Material(*txn, vault.guid, name, loaded->version.version);
+    if (!m.ok()) return m.error();
+    txn.reset();  // no database work below: free the connection before the private-key op
+    auto fresh = std::make_shared<CryptoTarget>();
+    fresh->loaded = std::move(loaded).value();
+    fresh->material = std::move(m).value();
+    targets_.Insert(cache_key, generation, fresh);
+    target = std::move(fresh);
+  }
+  const Loaded* loaded = &target->loaded;
+  const CachedKey* material = target->material.get();
+  {
     const KeyAttributes& a = loaded->version.attributes;
     if (!a.enabled) return MakeKvError(e::kKeyDisabled, op_name);
     if (!Contains(loaded->version.key_ops, op_name)) {
@@ -883,10 +903,6 @@ KvResult<KvResponse> KeyStore::Crypto(const VaultRecord& vault, std::string_view
       if (a.nbf && now < *a.nbf) return MakeKvError(e::kKeyNotYetValid, op_name);
       if (a.exp && now >= *a.exp) return MakeKvError(e::kKeyExpired, op_name);
     }
-    auto m = Material(*txn, vault.guid, name, loaded->version.version);
-    if (!m.ok()) return m.error();
-    material = std::move(m).value();
-    txn.reset();  // no database work below: free the connection before the private-key op
   }
   const std::string& kty = loaded->version.kty;
   KvResult<std::string> alg = RequiredString(body, "alg");

@@ -41,6 +41,7 @@
 #include "keyvault/key_material.h"
 #include "keyvault/key_model.h"
 #include "keyvault/vault_store.h"
+#include "store/generation_cache.h"
 #include "store/store.h"
 
 namespace byok::keyvault {
@@ -112,12 +113,11 @@ class KeyStore {
                                          std::string_view name, const nlohmann::json& body);
   // encrypt/decrypt/wrapkey/unwrapkey: {"alg","value"} → {"kid","value"}; sign: {"alg","value"
   // (the digest)} → {"kid","value"}; verify: {"alg","digest","value"} → {"value": bool}.
-  // `txn`: a read transaction the caller already holds (the one it found the vault in), ended
-  // before the cryptographic operation; null opens one.
+  // The key version and its private key come from an in-memory cache validated by the store's
+  // change generation (no store access at all while nothing was written).
   KvResult<KvResponse> Crypto(const VaultRecord& vault, std::string_view base,
                               std::string_view name, std::string_view version, CryptoOp op,
-                              const nlohmann::json& body,
-                              std::unique_ptr<store::Transaction> txn = nullptr);
+                              const nlohmann::json& body);
   // {"count": 1..128} → {"value": base64url}.
   KvResult<KvResponse> GetRandomBytes(const nlohmann::json& body);
 
@@ -132,6 +132,7 @@ class KeyStore {
  private:
   struct NewVersion;
   struct Loaded;
+  struct CryptoTarget;  // a key version's documents and parsed material, for crypto operations
 
   KvResult<KvResponse> ListCurrentVersions(const VaultRecord& vault, std::string_view base,
                                            const PageRequest& page, bool deleted);
@@ -155,6 +156,9 @@ class KeyStore {
   Random& random_;
   const SecretBytes backup_key_;
   KeyCache cache_;
+  // Crypto operations by "{guid}/{name}/{version}" (lower case; version "" = latest), valid
+  // while the store's change generation holds: a wrap/unwrap then reads nothing from the store.
+  store::GenerationCache<CryptoTarget> targets_;
 };
 
 }  // namespace byok::keyvault

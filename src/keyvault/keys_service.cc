@@ -283,18 +283,25 @@ class KeysService::Impl {
   }
 
   // The vault named by the host (live or soft-deleted), or nullopt; a store failure as a 500.
-  std::variant<std::optional<VaultRecord>, http::Response> FindVault(store::Transaction& txn,
-                                                                     const http::Request& req) {
-    auto found = FindVaultByName(txn, Param(req, "host_label"));
+  // Served from memory while nothing was written to the store since it was read
+  // (store/generation_cache.h): most requests are crypto operations on the same few vaults.
+  std::variant<std::optional<VaultRecord>, http::Response> FindVault(const http::Request& req) {
+    const std::string label = LowerAscii(Param(req, "host_label"));
+    const uint64_t generation = deps_.store->change_generation();
+    if (auto hit = vaults_.Find(label, generation)) return *hit;
+    auto begun = deps_.store->BeginRead();
+    if (!begun.ok()) return Internal(begun.status());
+    auto found = FindVaultByName(**begun, label);
     if (!found.ok()) return Internal(found.status());
+    vaults_.Insert(label, generation,
+                   std::make_shared<const std::optional<VaultRecord>>(found.value()));
     return std::move(found).value();
   }
 
   http::Response Handle(const OpSpec& spec, http::Request& req) {
     // 1-2. The vault behind the host and the caller. An unknown or deleted vault answers 404
     // whoever asks; otherwise a request without a valid token gets the challenge, before its body
-    // is looked at. (Authentication comes first in code so that an authenticated request reads
-    // the vault and, for crypto operations, the key in one read transaction.)
+    // is looked at.
     std::optional<ApiResult<identity::Principal>> principal;
     if (std::optional<std::string> auth = req.headers.Get("Authorization")) {
       if (std::optional<identity::Principal> cached = tokens_.Find(*auth)) {
@@ -306,10 +313,7 @@ class KeysService::Impl {
         }
       }
     }
-    auto begun = deps_.store->BeginRead();
-    if (!begun.ok()) return Internal(begun.status());
-    std::unique_ptr<store::Transaction> txn = std::move(begun).value();
-    auto found = FindVault(*txn, req);
+    auto found = FindVault(req);
     if (auto* error = std::get_if<http::Response>(&found)) return std::move(*error);
     std::optional<VaultRecord> vault = std::move(std::get<0>(found));
     if (!vault || vault->deleted) {
@@ -321,8 +325,6 @@ class KeysService::Impl {
     }
     if (!principal->ok()) return Challenge(req, *vault, FromApiError(principal->error()));
     const identity::Principal& caller = principal->value();
-    // Only the crypto path keeps the transaction (to read the key in it).
-    if (spec.op != Op::kCrypto) txn.reset();
 
     const std::string name = Param(req, "name");
     const std::string version = Param(req, "version");
@@ -408,7 +410,7 @@ class KeysService::Impl {
       case Op::kUpdate:
         return finish(keys_.UpdateKey(*vault, base, name, version, body));
       case Op::kCrypto:
-        return finish(keys_.Crypto(*vault, base, name, version, spec.crypto, body, std::move(txn)));
+        return finish(keys_.Crypto(*vault, base, name, version, spec.crypto, body));
       case Op::kRotate:
         return finish(keys_.RotateKey(*vault, base, name));
       case Op::kGetPolicy:
@@ -471,6 +473,7 @@ class KeysService::Impl {
   KeysServiceDeps deps_;
   KeyStore keys_;
   TokenCache tokens_;
+  store::GenerationCache<std::optional<VaultRecord>> vaults_;  // by lower-case vault name
 };
 
 KeysService::KeysService(KeysServiceDeps deps) : impl_(std::make_unique<Impl>(std::move(deps))) {}

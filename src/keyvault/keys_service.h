@@ -40,6 +40,11 @@
 // KeysServiceDeps::token_cache_ttl of real time (default 5 s; the same token string then maps to
 // the same principal without re-validation), so a principal deleted meanwhile, or a token
 // expiring meanwhile, keeps working for at most that long. Failures are never cached.
+// Store reads: the vault record (by host) and, for crypto operations, the key version and its
+// parsed private key are served from memory while the store's change generation holds
+// (store/generation_cache.h): any write — a key disabled, an access policy changed, a vault
+// deleted — invalidates them before its response is sent, so the next request sees it. A
+// wrap/unwrap with a cached token therefore touches no database at all.
 //
 // Every request that reaches step 3 is appended to the audit log (caller, vault, key, version,
 // operation as Azure's diagnostic logs name it, status, result, request id, client address).

@@ -15,6 +15,8 @@
 // Thread safety: a TransactionBackend is used by one thread at a time.
 #pragma once
 
+#include <atomic>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -96,6 +98,9 @@ struct StoreContext {
   const Clock* clock = nullptr;
   Random* random = nullptr;  // for etags
   RootKey root_key;
+  // Store::change_generation(): advanced by Transaction::Commit (mutable: the context is shared
+  // as const by the store and its transactions).
+  mutable std::atomic<uint64_t> change_generation{0};
 };
 
 // Meta keys starting with this are reserved for the store itself.

@@ -580,6 +580,10 @@ class SqliteStore final : public Store {
     return std::make_unique<Transaction>(std::move(txn), context_, /*read_only=*/true);
   }
 
+  uint64_t change_generation() const override {
+    return context_->change_generation.load(std::memory_order_acquire);
+  }
+
   int SchemaVersion() const override { return version_; }
 
   Status CheckIntegrity() override {

@@ -124,9 +124,10 @@ Status Transaction::CheckOpen() const {
   return Status::Ok();
 }
 
-Status Transaction::CheckWritable() const {
+Status Transaction::CheckWritable() {
   BYOK_TRY(CheckOpen());
   if (read_only_) return Status::FailedPrecondition("write in a read-only transaction");
+  wrote_ = true;
   return Status::Ok();
 }
 
@@ -183,13 +184,31 @@ Result<Resource> Transaction::Put(Resource r, std::optional<std::string> if_matc
 }
 
 Result<Resource> Transaction::Create(Resource r) {
+  // No read first: the database's uniqueness check refuses an existing id (any case, since the
+  // key is the normalized id) — one statement, as cheap as an append.
   BYOK_TRY(CheckWritable());
   BYOK_TRY(CheckId(r.id, "resource id"));
-  BYOK_ASSIGN_OR_RETURN(auto existing, backend_->GetResource(NormalizeId(r.id)));
-  if (existing) {
-    return Status::AlreadyExists(fmt::format("resource '{}' already exists", existing->id));
-  }
-  return Put(std::move(r), std::nullopt);
+  BYOK_TRY(CheckId(r.type, "resource type"));
+  BYOK_ASSIGN_OR_RETURN(std::string body_json, SerializeBody(r.body));
+  ResourceRecord rec;
+  rec.norm_id = NormalizeId(r.id);
+  rec.norm_type = NormalizeId(r.type);
+  rec.etag = context_->random->Uuid();
+  rec.updated_ns = ToNanos(context_->clock->Now());
+  rec.created_ns = rec.updated_ns;
+  rec.body_json = std::move(body_json);
+  rec.id = std::move(r.id);
+  rec.type = std::move(r.type);
+  rec.parent_norm_id = NormalizeId(r.parent_id);
+  rec.parent_id = std::move(r.parent_id);
+  BYOK_TRY(backend_->InsertResource(rec));
+  return Resource{.id = std::move(rec.id),
+                  .type = std::move(rec.type),
+                  .parent_id = std::move(rec.parent_id),
+                  .etag = std::move(rec.etag),
+                  .created = FromNanos(rec.created_ns),
+                  .updated = FromNanos(rec.updated_ns),
+                  .body = std::move(r.body)};
 }
 
 Status Transaction::Delete(std::string_view id, std::optional<std::string> if_match) {
@@ -312,7 +331,11 @@ Status Transaction::DeleteMeta(std::string_view key) {
 Status Transaction::Commit() {
   BYOK_TRY(CheckOpen());
   finished_ = true;
-  return backend_->Commit();
+  BYOK_TRY(backend_->Commit());
+  if (wrote_ && !cache_neutral_) {
+    context_->change_generation.fetch_add(1, std::memory_order_acq_rel);
+  }
+  return Status::Ok();
 }
 
 void Transaction::Rollback() {

@@ -176,14 +176,21 @@ class Transaction final {
   // Discards every change. Idempotent; also done by the destructor.
   void Rollback();
 
+  // Declares that no in-memory cache depends on what this transaction writes (append-only
+  // records such as the audit log), so its Commit does not advance Store::change_generation()
+  // and does not invalidate the caches validated by it. Call before or after the writes.
+  void MarkCacheNeutral() { cache_neutral_ = true; }
+
  private:
   Status CheckOpen() const;
-  Status CheckWritable() const;
+  Status CheckWritable();  // also notes that the transaction writes
 
   std::unique_ptr<TransactionBackend> backend_;
   std::shared_ptr<const StoreContext> context_;
   const bool read_only_;
   bool finished_ = false;
+  bool wrote_ = false;  // a write method succeeded
+  bool cache_neutral_ = false;
 };
 
 // A transactional metadata store (SQLite today; see sqlite_store.h to open one).
@@ -198,6 +205,16 @@ class Store {
   virtual Result<std::unique_ptr<Transaction>> BeginRead() = 0;
   // The schema version of the open database (after migrations).
   virtual int SchemaVersion() const = 0;
+
+  // A counter that advances, before Commit() returns, after every committed write transaction of
+  // this process (except cache-neutral ones: Transaction::MarkCacheNeutral). In-memory caches of
+  // stored documents read it BEFORE reading the store and trust an entry only while the counter
+  // still has the value it had then: a write committed by this process is never served stale
+  // once its Commit() returned. Writes by other processes are not counted: a store shared by
+  // several servers (PostgreSQL, later) returns kNoChangeGeneration, which caches must treat as
+  // "never valid".
+  static constexpr uint64_t kNoChangeGeneration = UINT64_MAX;
+  virtual uint64_t change_generation() const = 0;
   // Runs the backend's consistency check. kDataLoss with details if it finds corruption.
   virtual Status CheckIntegrity() = 0;
 };

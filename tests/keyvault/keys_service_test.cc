@@ -353,6 +353,24 @@ TEST_F(KeysServiceTest, DisabledKeysRefuseGetAndCrypto) {
   EXPECT_EQ(Call("GET", "kv1", std::string("/keys/k") + kV).status, 200);
 }
 
+// Crypto operations are served from an in-memory cache (store/generation_cache.h): every write
+// (disable, re-enable, delete, vault access-policy change) must take effect on the next request.
+TEST_F(KeysServiceTest, CachedCryptoSeesEveryWriteAtOnce) {
+  json b = CreateKey("kv1", "k");
+  std::string v = VersionOf(b);
+  const json wrap = {{"alg", "RSA-OAEP"}, {"value", "AQID"}};
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Op("k", v, "wrapkey", wrap).status, 200);
+  ASSERT_EQ(
+      Call("PATCH", "kv1", "/keys/k/" + v + kV, {{"attributes", {{"enabled", false}}}}).status,
+      200);
+  EXPECT_EQ(ErrorCode(Op("k", v, "wrapkey", wrap)), "Forbidden/KeyDisabled");
+  ASSERT_EQ(Call("PATCH", "kv1", "/keys/k/" + v + kV, {{"attributes", {{"enabled", true}}}}).status,
+            200);
+  EXPECT_EQ(Op("k", v, "wrapkey", wrap).status, 200);
+  ASSERT_EQ(Call("DELETE", "kv1", std::string("/keys/k") + kV).status, 200);
+  EXPECT_EQ(Op("k", v, "wrapkey", wrap).status, 404);
+}
+
 TEST_F(KeysServiceTest, KeyOpsRestrictOperations) {
   json b = CreateKey("kv1", "k", {{"kty", "RSA"}, {"key_ops", {"wrapKey"}}});
   http::Response r = Op("k", VersionOf(b), "decrypt", {{"alg", "RSA-OAEP"}, {"value", "AQID"}});
