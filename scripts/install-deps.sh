@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev
   # clients the tests drive
   openssl curl python3 python3-cryptography procps azure-cli
+  qemu-utils libnbd-bin nbdkit nbdfuse fio fuse3  # NBD clients and peers (tests and bench/nbd)
   nodejs  # with npm: scripts/install-node-deps.sh installs the JavaScript SDK tests/e2e/node uses
 )
 for arg in "$@"; do

@@ -1,6 +1,8 @@
 // byok: the operator CLI. Wiring only; the work is in daemon/.
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -121,6 +123,36 @@ int main(int argc, char** argv) {
                     "(default 1h)");
   add_data_dir(token);
 
+  CLI::App* disk = app.add_subcommand(
+      "disk", "Attach managed disks over NBD, detach them, inspect their encrypted files");
+  disk->require_subcommand(1);
+  std::string disk_id;
+  bool disk_unix = false;
+  bool disk_json = false;
+  std::optional<std::string> disk_pattern;
+  CLI::App* disk_attach = disk->add_subcommand(
+      "attach",
+      "Attach a disk: prints one line, its NBD URI nbd://HOST:PORT/EXPORT (the export name is "
+      "a secret)");
+  disk_attach->add_option("id", disk_id, "The disk's resource id")->required();
+  disk_attach->add_flag("--unix", disk_unix,
+                        "Print the unix-socket URI nbd+unix:///EXPORT?socket=PATH instead");
+  add_data_dir(disk_attach);
+  CLI::App* disk_detach = disk->add_subcommand(
+      "detach", "Detach a disk: its NBD export stops working, the disk becomes Unattached");
+  disk_detach->add_option("id", disk_id, "The disk's resource id")->required();
+  add_data_dir(disk_detach);
+  CLI::App* disk_inspect = disk->add_subcommand(
+      "inspect",
+      "Show a disk's encryption at rest: layers, key ids and versions, wrapped DEKs, file "
+      "layout, key status, and a scan of the raw file");
+  disk_inspect->add_option("id", disk_id, "The disk's resource id")->required();
+  disk_inspect->add_flag("--json", disk_json, "Print the inspect document as JSON");
+  disk_inspect->add_option("--pattern", disk_pattern,
+                           "Search the raw file for this text (proof that it is not stored in "
+                           "the clear)");
+  add_data_dir(disk_inspect);
+
   CLI11_PARSE(app, argc, argv);
   byok::daemon::DataDir dir = byok::daemon::ResolveDataDir(data_dir);
 
@@ -178,6 +210,29 @@ int main(int argc, char** argv) {
     std::cout << *jwt << "\n";
     return 0;
   }
+  if (*disk_attach) {
+    auto a = byok::daemon::DiskAttach(dir, disk_id);
+    if (!a.ok()) return ExitFor(a.status());
+    std::string uri = (*a)[disk_unix ? "socketUri" : "uri"].get<std::string>();
+    if (uri.empty()) {
+      std::fprintf(stderr, "byok: the server has no %s NBD listener (byokd %s)\n",
+                   disk_unix ? "unix-socket" : "TCP", disk_unix ? "--nbd-socket" : "--nbd-listen");
+      return 1;
+    }
+    std::cout << uri << "\n";
+    return 0;
+  }
+  if (*disk_detach) return ExitFor(byok::daemon::DiskDetach(dir, disk_id));
+  if (*disk_inspect) {
+    auto doc = byok::daemon::DiskInspect(dir, disk_id, disk_pattern);
+    if (!doc.ok()) return ExitFor(doc.status());
+    if (disk_json) {
+      std::cout << doc->dump(2) << "\n";
+    } else {
+      std::cout << byok::daemon::FormatDiskInspect(*doc);
+    }
+    return 0;
+  }
   if (*stop) {
     byok::Status s = byok::daemon::StopServer(dir);
     if (s.ok()) std::cerr << "byokd on " << dir.root << " stopped\n";
@@ -192,6 +247,12 @@ int main(int argc, char** argv) {
     std::cout << live->info.url << "\n";
     std::cerr << "pid " << live->info.pid << ", data directory " << dir.root << ", ca "
               << live->info.ca << "\n";
+    if (live->info.nbd_port != 0) {
+      std::cerr << "nbd: " << live->info.nbd_host << ":" << live->info.nbd_port << "\n";
+    }
+    if (!live->info.nbd_socket.empty()) {
+      std::cerr << "nbd socket: " << live->info.nbd_socket << "\n";
+    }
     return 0;
   }
   if (*env) {

@@ -70,6 +70,7 @@ struct Session {
                         : res.status == 401 ? StatusCode::kUnauthenticated
                         : res.status == 403 ? StatusCode::kPermissionDenied
                         : res.status == 404 ? StatusCode::kNotFound
+                        : res.status == 409 ? StatusCode::kFailedPrecondition
                                             : StatusCode::kInternal;
       return Status(code, message);
     }
@@ -260,6 +261,116 @@ Result<std::string> MintToken(const DataDir& dir, const TokenRequest& request) {
     return Status::Internal("byokd answered no access_token");
   }
   return doc["access_token"].get<std::string>();
+}
+
+Result<json> DiskAttach(const DataDir& dir, const std::string& disk_id) {
+  BYOK_ASSIGN_OR_RETURN(Session session, Login(dir));
+  json body = {{"diskId", disk_id}};
+  BYOK_ASSIGN_OR_RETURN(json doc, session.Call("POST", "/_byok/admin/disks/attach", &body));
+  if (!doc.is_object() || !doc["export"].is_string()) {
+    return Status::Internal("byokd answered no export");
+  }
+  return doc;
+}
+
+Status DiskDetach(const DataDir& dir, const std::string& disk_id) {
+  BYOK_ASSIGN_OR_RETURN(Session session, Login(dir));
+  json body = {{"diskId", disk_id}};
+  return session.Call("POST", "/_byok/admin/disks/detach", &body).status();
+}
+
+Result<json> DiskInspect(const DataDir& dir, const std::string& disk_id,
+                         const std::optional<std::string>& pattern) {
+  BYOK_ASSIGN_OR_RETURN(Session session, Login(dir));
+  std::string query = "?diskId=" + FormEncode(disk_id);
+  if (pattern) query += "&pattern=" + FormEncode(*pattern);
+  BYOK_ASSIGN_OR_RETURN(json doc,
+                        session.Call("GET", "/_byok/admin/disks/inspect" + query, nullptr));
+  if (!doc.is_object()) return Status::Internal("byokd answered an unexpected inspect document");
+  return doc;
+}
+
+namespace {
+
+std::string Text(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump();
+}
+
+}  // namespace
+
+std::string FormatDiskInspect(const json& doc) {
+  std::string out;
+  auto line = [&](std::string_view label, const std::string& value) {
+    out += fmt::format("{:<22}{}\n", std::string(label) + ":", value);
+  };
+  const json& disk = doc.value("disk", json::object());
+  line("Disk", Text(disk, "id"));
+  line("State", Text(disk, "diskState") +
+                    (Text(disk, "managedBy").empty() ? "" : " (" + Text(disk, "managedBy") + ")"));
+  line("Encryption", Text(disk, "encryption"));
+  if (!Text(disk, "diskEncryptionSetId").empty()) {
+    line("Disk encryption set", Text(disk, "diskEncryptionSetId"));
+  }
+  const json& keys = doc.value("keyStatus", json::object());
+  line("Key status", Text(keys, "status"));
+  if (!Text(keys, "keyUnavailableSince").empty()) {
+    line("Key unusable since", Text(keys, "keyUnavailableSince"));
+  }
+  if (keys.value("locked", false)) line("Locked", Text(keys, "lockReason"));
+  out += "\n";
+  line("File", Text(doc, "path"));
+  line("Format version", Text(doc, "format_version"));
+  line("Header generation", Text(doc, "generation"));
+  line("Created", Text(doc, "created"));
+  line("Size", fmt::format("{} bytes ({} sectors of {})", Text(doc, "size_bytes"),
+                           Text(doc, "sectors"), Text(doc, "sector_size")));
+  line("File size", fmt::format("{} bytes, {} allocated", Text(doc, "file_size_bytes"),
+                                Text(doc, "allocated_bytes")));
+  line("Cipher", Text(doc, "cipher"));
+  line("Tweak", Text(doc, "tweak"));
+  line("Sector location", Text(doc, "sector_location"));
+  if (doc.contains("header_slots") && doc["header_slots"].is_array()) {
+    for (const json& slot : doc["header_slots"]) {
+      line(
+          "Header slot " + Text(slot, "slot"),
+          fmt::format("offset {}, {}{}{}", Text(slot, "offset"), Text(slot, "state"),
+                      slot.contains("generation") ? ", generation " + Text(slot, "generation") : "",
+                      slot.value("in_force", false) ? " (in force)" : ""));
+    }
+  }
+  out += "\nLAYERS (applied in this order)\n";
+  out += fmt::format("{:<6}{:<10}{:<14}{:<34}{}\n", "ORDER", "LAYER", "ALGORITHM", "KEY VERSION",
+                     "KEY");
+  const json& layers = doc.value("layers", json::array());
+  for (const json& l : layers) {
+    out += fmt::format("{:<6}{:<10}{:<14}{:<34}{}\n", Text(l, "order"), Text(l, "layer"),
+                       Text(l, "algorithm"), Text(l, "key_version"), Text(l, "key_id"));
+  }
+  for (const json& l : layers) {
+    out += fmt::format("wrapped DEK ({}): {}\n", Text(l, "layer"), Text(l, "wrapped"));
+  }
+  const json& proof = doc.value("proof", json::object());
+  out += "\nPROOF OF ENCRYPTION AT REST\n";
+  line("Entropy",
+       fmt::format("{} bits/byte over {} sampled bytes",
+                   proof.contains("entropy_bits_per_byte")
+                       ? fmt::format("{:.4f}", proof["entropy_bits_per_byte"].get<double>())
+                       : std::string("?"),
+                   Text(proof, "sampled_bytes")));
+  const json& pattern = proof.value("pattern", json());
+  if (pattern.is_object()) {
+    line("Pattern", fmt::format("\"{}\" {} in the raw file ({} occurrences, {} bytes scanned)",
+                                Text(pattern, "searched"),
+                                pattern.value("found", false) ? "FOUND" : "not found",
+                                Text(pattern, "occurrences"), Text(pattern, "scanned_bytes")));
+  } else {
+    line("Pattern", "(none searched: --pattern TEXT)");
+  }
+  return out;
 }
 
 }  // namespace byok::daemon

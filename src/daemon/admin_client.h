@@ -1,5 +1,5 @@
-// The back end of `byok clock show|advance`, `byok audit` and `byok token` (admin_routes.h is
-// the server side).
+// The back end of `byok clock show|advance`, `byok audit`, `byok token` and `byok disk`
+// (admin_routes.h is the server side).
 //
 // With a byokd running on the data directory (control.h: ProbeServer), these log in as the
 // bootstrap service principal — its credentials file in the data directory
@@ -60,5 +60,15 @@ struct TokenRequest {
 };
 // The JWT (a secret: print it only where asked).
 Result<std::string> MintToken(const DataDir& dir, const TokenRequest& request);
+
+// `byok disk attach|detach|inspect` (need a server): the admin routes' documents
+// (admin_routes.h). Attach: {"diskId","export","uri","socketUri"}; inspect: the inspect document.
+Result<nlohmann::json> DiskAttach(const DataDir& dir, const std::string& disk_id);
+Status DiskDetach(const DataDir& dir, const std::string& disk_id);
+Result<nlohmann::json> DiskInspect(const DataDir& dir, const std::string& disk_id,
+                                   const std::optional<std::string>& pattern);
+// The inspect document as a human-readable report: the disk, key status, layers (key ids and
+// versions, wrap algorithm, wrapped DEKs), file and sector layout, and the at-rest proof.
+std::string FormatDiskInspect(const nlohmann::json& doc);
 
 }  // namespace byok::daemon

@@ -9,9 +9,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "arm/resource_id.h"
 #include "authz/rbac.h"
 #include "common/duration.h"
 #include "common/json.h"
+#include "compute/disk_store.h"
+#include "compute/errors.h"
 #include "daemon/emulated_clock.h"
 #include "daemon/errors.h"
 #include "identity/endpoints.h"
@@ -37,22 +40,29 @@ json ClockJson(const OffsetClock& clock) {
           {"offset", FormatDuration(offset)}};
 }
 
-// The caller, if it may use the admin API; else the response to send.
-std::variant<identity::Principal, http::Response> Authorize(const AdminDeps& d,
-                                                            const http::Request& req) {
+// The caller, if it may perform `action` on `scope`; else the response to send.
+std::variant<identity::Principal, http::Response> AuthorizeFor(const AdminDeps& d,
+                                                               const http::Request& req,
+                                                               std::string_view action,
+                                                               const std::string& scope) {
   const identity::Authenticator& auth = d.identity->authenticator();
   auto p = auth.Authenticate(req, identity::Audience::kArm);
   if (!p.ok()) return auth.ErrorResponse(req, identity::Audience::kArm, p.error());
-  std::string scope = "/subscriptions/" + d.subscription_id;
-  auto allowed = d.authorizer->IsAllowed(p->object_id, kAdminAction, scope);
+  auto allowed = d.authorizer->IsAllowed(p->object_id, action, scope);
   if (!allowed.ok()) {
     spdlog::error("admin authorization check failed: {}", allowed.status().ToString());
   }
   if (!allowed.ok() || !*allowed) {
     std::string client = p->app_id.empty() ? p->object_id : p->app_id;
-    return Error(authz::Denial(client, p->object_id, kAdminAction, scope));
+    return Error(authz::Denial(client, p->object_id, action, scope));
   }
   return std::move(p).value();
+}
+
+// The caller, if it may use the admin API; else the response to send.
+std::variant<identity::Principal, http::Response> Authorize(const AdminDeps& d,
+                                                            const http::Request& req) {
+  return AuthorizeFor(d, req, kAdminAction, "/subscriptions/" + d.subscription_id);
 }
 
 // The request body as a JSON object ("" is an empty object).
@@ -93,6 +103,11 @@ http::Response HandleAdvance(AdminState& st, http::Request& req) {
   const auto& principal = std::get<identity::Principal>(caller);
   {
     std::lock_guard<std::mutex> lock(st.advance_mu);
+    if (st.deps.before_clock_advance) {
+      if (Status s = st.deps.before_clock_advance(st.deps.clock->Now()); !s.ok()) {
+        spdlog::error("before the clock advance: {}", s.ToString());
+      }
+    }
     auto offset = AdvanceStoredClockOffset(*st.deps.store, *d);
     if (!offset.ok()) {
       spdlog::error("cannot persist the clock offset: {}", offset.status().ToString());
@@ -191,6 +206,96 @@ http::Response HandleToken(AdminState& st, http::Request& req) {
   return r;
 }
 
+// ---- Disks ----
+
+// A managed disk id, or the error to send.
+ApiResult<std::string> DiskIdOf(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return MakeError(errors::kMissingProperty, "diskId");
+  auto id = arm::ResourceId::Parse(*text);
+  if (!id.ok() || id->kind() != arm::ResourceId::Kind::kResource ||
+      !arm::EqualsIgnoreCase(id->ResourceType(), compute::kDiskType)) {
+    return MakeError(errors::kInvalidDiskId, *text);
+  }
+  return id->ToString();
+}
+
+ApiResult<std::string> DiskIdFromBody(const http::Request& req) {
+  auto body = BodyObject(req);
+  if (!body.ok()) return body.error();
+  auto text = StringProperty(*body, "diskId");
+  if (!text.ok()) return text.error();
+  return DiskIdOf(*text);
+}
+
+http::Response HandleDiskAttach(AdminState& st, http::Request& req) {
+  auto id = DiskIdFromBody(req);
+  if (!id.ok()) return Error(id.error());
+  auto caller = AuthorizeFor(st.deps, req, kDiskAccessAction, *id);
+  if (auto* r = std::get_if<http::Response>(&caller)) return std::move(*r);
+  auto a = st.deps.attachments->Attach(*id, std::get<identity::Principal>(caller).object_id);
+  if (!a.ok()) return Error(a.error());
+  return http::Response::Json(200, {{"diskId", a->disk_id},
+                                    {"export", a->export_name},
+                                    {"uri", a->uri},
+                                    {"socketUri", a->socket_uri}});
+}
+
+http::Response HandleDiskDetach(AdminState& st, http::Request& req) {
+  auto id = DiskIdFromBody(req);
+  if (!id.ok()) return Error(id.error());
+  auto caller = AuthorizeFor(st.deps, req, kDiskAccessAction, *id);
+  if (auto* r = std::get_if<http::Response>(&caller)) return std::move(*r);
+  auto done = st.deps.attachments->Detach(*id, std::get<identity::Principal>(caller).object_id);
+  if (!done.ok()) return Error(done.error());
+  return http::Response::Json(200, {{"diskId", *id}, {"detached", true}});
+}
+
+http::Response HandleDiskInspect(AdminState& st, http::Request& req) {
+  auto id = DiskIdOf(req.Query("diskId"));
+  if (!id.ok()) return Error(id.error());
+  auto caller = AuthorizeFor(st.deps, req, kDiskReadAction, *id);
+  if (auto* r = std::get_if<http::Response>(&caller)) return std::move(*r);
+  std::optional<compute::DiskRecord> disk;
+  Status read = store::RunInReadTransaction(*st.deps.store, [&](store::Transaction& txn) {
+    BYOK_ASSIGN_OR_RETURN(disk, compute::FindDisk(txn, *id));
+    return Status::Ok();
+  });
+  if (!read.ok()) {
+    spdlog::error("disk inspect: cannot read {}: {}", *id, read.ToString());
+    return Error(MakeError(errors::kInternal));
+  }
+  if (!disk) {
+    auto parsed = arm::ResourceId::Parse(*id);
+    return Error(MakeError(compute::errors::kResourceNotFound,
+                           std::string(compute::kDiskType) + "/" + parsed->Name(),
+                           parsed->resource_group()));
+  }
+  blockstore::InspectOptions io;
+  if (auto p = req.Query("pattern"); p && !p->empty()) io.pattern = *p;
+  auto doc = st.deps.blocks->Inspect(disk->unique_id, io);
+  if (!doc.ok()) {
+    spdlog::error("disk inspect: cannot inspect the file of {}: {}", *id, doc.status().ToString());
+    return Error(MakeError(errors::kInternal));
+  }
+  json out = std::move(doc).value();
+  out["disk"] = {{"id", disk->id},
+                 {"name", disk->name},
+                 {"location", disk->location},
+                 {"uniqueId", disk->unique_id},
+                 {"sizeBytes", disk->size_bytes},
+                 {"encryption", std::string(compute::EncryptionTypeName(disk->encryption))},
+                 {"diskEncryptionSetId", disk->des_id},
+                 {"diskState", std::string(compute::DiskStateName(disk->state))},
+                 {"managedBy", disk->managed_by}};
+  auto keys = st.deps.attachments->KeyStatus(*disk);
+  if (keys.ok()) {
+    out["keyStatus"] = std::move(keys).value();
+  } else {
+    out["keyStatus"] = {{"status", "unknown: " + keys.status().message()}};
+  }
+  return http::Response::Json(200, out);
+}
+
 }  // namespace
 
 void AddAdminRoutes(http::Router& router, AdminDeps deps) {
@@ -204,6 +309,14 @@ void AddAdminRoutes(http::Router& router, AdminDeps deps) {
              [st](http::Request& req) { return HandleAudit(*st, req); });
   router.Add("POST", "*", "/_byok/admin/token",
              [st](http::Request& req) { return HandleToken(*st, req); });
+  if (st->deps.attachments != nullptr && st->deps.blocks != nullptr) {
+    router.Add("POST", "*", "/_byok/admin/disks/attach",
+               [st](http::Request& req) { return HandleDiskAttach(*st, req); });
+    router.Add("POST", "*", "/_byok/admin/disks/detach",
+               [st](http::Request& req) { return HandleDiskDetach(*st, req); });
+    router.Add("GET", "*", "/_byok/admin/disks/inspect",
+               [st](http::Request& req) { return HandleDiskInspect(*st, req); });
+  }
 }
 
 }  // namespace byok::daemon

@@ -13,9 +13,14 @@
 #include "audit/audit.h"
 #include "authz/rbac.h"
 #include "authz/roles.h"
+#include "blockstore/blockstore.h"
 #include "common/files.h"
 #include "common/logging.h"
 #include "common/scheduler.h"
+#include "compute/attachments.h"
+#include "compute/disk_encryption_sets.h"
+#include "compute/disks.h"
+#include "compute/vault_key_wrapper.h"
 #include "daemon/admin_routes.h"
 #include "daemon/emulated_clock.h"
 #include "daemon/status_routes.h"
@@ -30,6 +35,7 @@
 #include "keyvault/backup.h"
 #include "keyvault/keys_service.h"
 #include "keyvault/vaults.h"
+#include "nbd/server.h"
 #include "store/root_key.h"
 #include "store/sqlite_store.h"
 
@@ -77,6 +83,9 @@ class DaemonImpl final : public Daemon {
     // Key Vault backup blobs are sealed under a key derived from the root key (only this
     // installation can restore them; keyvault/backup.h).
     BYOK_ASSIGN_OR_RETURN(backup_key_, keyvault::DeriveBackupKey(root_key.bytes()));
+    // Platform-layer disk keys are wrapped under a key derived from the root key
+    // (blockstore::PlatformKeyWrapper, built in InitDisks; this copy is wiped there).
+    disk_root_key_ = SecretBytes(root_key.bytes());
     BYOK_ASSIGN_OR_RETURN(store_, store::OpenSqliteStore(so, clock_, std::move(root_key)));
     // The emulated clock keeps its offset across restarts.
     BYOK_ASSIGN_OR_RETURN(std::chrono::nanoseconds offset, LoadClockOffset(*store_));
@@ -113,7 +122,9 @@ class DaemonImpl final : public Daemon {
     url_ = fmt::format("https://{}:{}", UrlHost(options.listen_host), server_->port());
     identity_->SetServerBaseUrls(
         identity::DefaultServerBaseUrls(options.listen_host, server_->port()));
-    ServerInfo info{url_, options.listen_host, server_->port(), ::getpid(), ca_path_};
+    compute::NbdEndpoint nbd = attachments_->endpoint();
+    ServerInfo info{url_,     options.listen_host, server_->port(), ::getpid(),
+                    ca_path_, nbd.tcp_host,        nbd.tcp_port,    nbd.unix_path};
     BYOK_TRY(WriteServerInfo(dir_, info));
     return Status::Ok();
   }
@@ -194,6 +205,8 @@ class DaemonImpl final : public Daemon {
                     [keys](TimePoint now) { return keys->PurgeExpired(now); });
     scheduler_->Add("keyvault.rotation_policies",
                     [keys](TimePoint now) { return keys->RunRotationPolicies(now); });
+    BYOK_TRY(InitDisks(random));
+    BYOK_TRY(InitAttachments(random));
     gateway::RegisterAuthorizationProvider(*frontend_, *rbac_);
     identity::AddIdentityRoutes(router, *identity_);
     frontend_->AddRoutes(router);
@@ -207,7 +220,90 @@ class DaemonImpl final : public Daemon {
     ad.authorizer = rbac_.get();
     ad.subscription_id = boot.subscription_id;
     ad.bootstrap_object_id = boot.principal.object_id;
+    ad.attachments = attachments_.get();
+    ad.blocks = blocks_.get();
+    compute::AttachmentManager* attachments = attachments_.get();
+    // The revocation monitor observes the time before a jump too (as it would have while the
+    // time passed), so `byok clock advance 1h` right after a key is disabled ends the grace period.
+    ad.before_clock_advance = [attachments](TimePoint now) { return attachments->CheckKeys(now); };
     AddAdminRoutes(router, std::move(ad));
+    return Status::Ok();
+  }
+
+  // Managed disks: the BlockStore under <data-dir>/disks (platform layers wrapped under the root
+  // key, customer layers through Key Vault as the DES identity: VaultKeyWrapper calls the keys
+  // data plane's own handlers, routed by kv_router_), the Microsoft.Compute providers and the
+  // automatic key rotation of disk encryption sets.
+  Status InitDisks(Random& random) {
+    kv_router_ = std::make_unique<http::Router>();
+    keys_->AddRoutes(*kv_router_);
+    compute::VaultKeyWrapperDeps vw;
+    vw.router = kv_router_.get();
+    vw.identity = identity_.get();
+    vw.store = store_.get();
+    vw.random = &random;
+    vault_keys_ = std::make_unique<compute::VaultKeyWrapper>(vw);
+    platform_keys_ =
+        std::make_unique<blockstore::PlatformKeyWrapper>(disk_root_key_.span(), vault_keys_.get());
+    disk_root_key_.Wipe();
+    blockstore::BlockStore::Options bo;
+    bo.directory = dir_.Path("disks");
+    bo.wrapper = platform_keys_.get();
+    bo.random = &random;
+    bo.now_rfc3339 = [this] { return FormatAzureTime(clock_.Now()); };
+    blocks_ = std::make_unique<blockstore::BlockStore>(std::move(bo));
+
+    compute::ComputeDeps cd;
+    cd.store = store_.get();
+    cd.clock = &clock_;
+    cd.random = &random;
+    cd.authorizer = rbac_.get();
+    cd.directory = &identity_->directory();
+    cd.blocks = blocks_.get();
+    cd.vault_keys = vault_keys_.get();
+    cd.operations = operations_.get();
+    disk_encryption_sets_ = compute::RegisterDiskEncryptionSetsProvider(*frontend_, cd);
+    compute::RegisterDisksProvider(*frontend_, cd);
+    compute::DiskEncryptionSets* des = disk_encryption_sets_.get();
+    scheduler_->Add("compute.auto_key_rotation",
+                    [des](TimePoint now) { return des->RunAutoKeyRotation(now); });
+    return Status::Ok();
+  }
+
+  // NBD attachments of disks (compute/attachments.h): the AttachmentManager, its revocation
+  // monitor on the scheduler, and the NBD server resolving exports through it (started here, so
+  // its port is known before the admin API answers).
+  Status InitAttachments(Random& random) {
+    compute::AttachmentDeps ad;
+    ad.store = store_.get();
+    ad.clock = &clock_;
+    ad.random = &random;
+    ad.blocks = blocks_.get();
+    ad.customer_keys = vault_keys_.get();
+    attachments_ = std::make_unique<compute::AttachmentManager>(ad);
+    compute::AttachmentManager* attachments = attachments_.get();
+    scheduler_->Add("compute.check_disk_keys",
+                    [attachments](TimePoint now) { return attachments->CheckKeys(now); });
+
+    nbd::ServerOptions no;
+    // Sector encryption is CPU-bound: one I/O worker per core.
+    no.workers = std::max(2u, std::thread::hardware_concurrency());
+    if (!options_.nbd_listen.empty()) {
+      BYOK_ASSIGN_OR_RETURN(auto addr, ParseListenAddress(options_.nbd_listen));
+      no.tcp_host = addr.first;
+      no.tcp_port = addr.second;
+    }
+    std::string socket = options_.nbd_socket.value_or(dir_.nbd_socket());
+    if (!socket.empty()) no.unix_path = socket;
+    if (!no.tcp_host && !no.unix_path) return Status::Ok();
+    nbd_ = std::make_unique<nbd::Server>(
+        no, [attachments](const std::string& name) { return attachments->Resolve(name); });
+    if (Status s = nbd_->Start(); !s.ok()) return s.WithContext("cannot start the NBD server");
+    compute::NbdEndpoint endpoint;
+    endpoint.tcp_host = no.tcp_host.value_or("");
+    endpoint.tcp_port = no.tcp_host ? nbd_->tcp_port() : 0;
+    endpoint.unix_path = socket;
+    attachments_->SetEndpoint(endpoint);
     return Status::Ok();
   }
 
@@ -232,6 +328,12 @@ class DaemonImpl final : public Daemon {
   std::string url() const override { return url_; }
   uint16_t port() const override { return server_ ? server_->port() : 0; }
   std::string ca_path() const override { return ca_path_; }
+  compute::NbdEndpoint nbd_endpoint() const {
+    return attachments_ ? attachments_->endpoint() : compute::NbdEndpoint{};
+  }
+  uint16_t nbd_port() const override { return nbd_endpoint().tcp_port; }
+  std::string nbd_host() const override { return nbd_endpoint().tcp_host; }
+  std::string nbd_socket() const override { return nbd_endpoint().unix_path; }
 
   void Shutdown() override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -241,6 +343,9 @@ class DaemonImpl final : public Daemon {
       RemoveServerInfo(dir_);
       server_->Shutdown(options_.shutdown_grace);
     }
+    // Before the scheduler and, at destruction, the BlockStore: connections end, in-flight
+    // requests finish first.
+    if (nbd_) nbd_->Stop();
     if (scheduler_) scheduler_->Stop();
   }
 
@@ -266,6 +371,17 @@ class DaemonImpl final : public Daemon {
   std::shared_ptr<void> resources_;
   SecretBytes backup_key_;
   std::unique_ptr<keyvault::KeysService> keys_;
+  // Disks (InitDisks). The BlockStore and the VaultKeyWrapper are what NBD attachments use.
+  SecretBytes disk_root_key_;
+  std::unique_ptr<http::Router> kv_router_;  // the keys data plane, for VaultKeyWrapper
+  std::unique_ptr<compute::VaultKeyWrapper> vault_keys_;
+  std::unique_ptr<blockstore::PlatformKeyWrapper> platform_keys_;
+  std::unique_ptr<blockstore::BlockStore> blocks_;
+  std::shared_ptr<compute::DiskEncryptionSets> disk_encryption_sets_;
+  // Declared after the BlockStore and the wrappers (destroyed before them): attachments hold
+  // Volumes; the NBD server's connections use both (Shutdown stops it first).
+  std::unique_ptr<compute::AttachmentManager> attachments_;
+  std::unique_ptr<nbd::Server> nbd_;
   std::unique_ptr<http::Server> server_;
   std::string url_;
   std::string ca_path_;
@@ -303,7 +419,16 @@ int RunDaemon(const DaemonOptions& options) {
     std::fprintf(stderr, "byokd: cannot start: %s\n", daemon.status().message().c_str());
     return 1;
   }
-  std::printf("listening on %s\nca: %s\n", (*daemon)->url().c_str(), (*daemon)->ca_path().c_str());
+  std::printf("listening on %s\n", (*daemon)->url().c_str());
+  if ((*daemon)->nbd_port() != 0) {
+    std::string host = (*daemon)->nbd_host();
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    std::printf("nbd: nbd://%s:%u\n", host.c_str(), (*daemon)->nbd_port());
+  }
+  if (!(*daemon)->nbd_socket().empty()) {
+    std::printf("nbd socket: %s\n", (*daemon)->nbd_socket().c_str());
+  }
+  std::printf("ca: %s\n", (*daemon)->ca_path().c_str());
   std::fflush(stdout);
   spdlog::info("byokd serving {} from data directory {}", (*daemon)->url(),
                (*daemon)->data_dir().root);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -28,6 +29,10 @@ struct DaemonOptions {
   // many more threads than cores only preempt RSA operations; a few more than cores cover
   // handlers waiting on the disk (SQLite commits).
   int http_workers = 0;
+  // The NBD server of attached disks (`byok disk attach`): TCP "HOST:PORT" (port 0 = any free
+  // port; "" = no TCP listener) and a unix socket (nullopt = <data_dir>/nbd.sock; "" = none).
+  std::string nbd_listen = "127.0.0.1:10809";
+  std::optional<std::string> nbd_socket;
 };
 
 // 2 per CPU core, at least 4.
@@ -42,12 +47,17 @@ class Daemon {
   virtual std::string url() const = 0;  // "https://127.0.0.1:8443"
   virtual uint16_t port() const = 0;
   virtual std::string ca_path() const = 0;  // the CA certificate clients must trust
+  // The NBD server of attached disks: TCP host and port (0: no TCP listener), unix socket ("").
+  virtual std::string nbd_host() const = 0;
+  virtual uint16_t nbd_port() const = 0;
+  virtual std::string nbd_socket() const = 0;
   virtual void Shutdown() = 0;
   virtual void Wait() = 0;
 };
 
-// Runs byokd in the foreground: starts, prints "listening on https://HOST:PORT" and
-// "ca: PATH" on stdout, waits for SIGTERM or SIGINT, shuts down gracefully. Returns the process
+// Runs byokd in the foreground: starts, prints "listening on https://HOST:PORT", then
+// "nbd: nbd://HOST:PORT" and "nbd socket: PATH" (for the listeners it has), then "ca: PATH" on
+// stdout, waits for SIGTERM or SIGINT, shuts down gracefully. Returns the process
 // exit status (0 after a signal; 1 if it could not start, with the reason on stderr).
 int RunDaemon(const DaemonOptions& options);
 

@@ -58,7 +58,10 @@ Status WriteServerInfo(const DataDir& dir, const ServerInfo& info) {
                       {"host", info.host},
                       {"port", info.port},
                       {"pid", info.pid},
-                      {"ca", info.ca}};
+                      {"ca", info.ca},
+                      {"nbdHost", info.nbd_host},
+                      {"nbdPort", info.nbd_port},
+                      {"nbdSocket", info.nbd_socket}};
   return WriteFileAtomic(dir.server_info(), DumpJson(j) + "\n", 0644);
 }
 
@@ -72,6 +75,9 @@ Result<ServerInfo> ReadServerInfo(const DataDir& dir) {
     info.port = j.at("port").get<uint16_t>();
     info.pid = j.at("pid").get<int64_t>();
     info.ca = j.at("ca").get<std::string>();
+    info.nbd_host = j.value("nbdHost", "");
+    info.nbd_port = j.value("nbdPort", uint16_t{0});
+    info.nbd_socket = j.value("nbdSocket", "");
   } catch (const std::exception&) {
     return Status::DataLoss(fmt::format("{} is malformed", dir.server_info()));
   }

@@ -6,7 +6,10 @@
 //   tls/ca.crt             the CA clients trust (printed as "ca: PATH" at start)
 //   tls/server.crt         the server certificate (its key is sealed in the store)
 //   byokd.lock             held (flock) by the running byokd; a second one refuses to start
-//   server.json            where the running byokd listens: {"url","host","port","pid","ca"}
+//   server.json            where the running byokd listens: {"url","host","port","pid","ca",
+//                          "nbdHost","nbdPort","nbdSocket"}
+//   disks/<guid>.disk      managed disks' encrypted files (blockstore/blockstore.h)
+//   nbd.sock               the NBD server's unix socket (default; --nbd-socket)
 //
 // Thread-compatible values; DataDirLock is move-only and releases the lock when destroyed.
 #pragma once
@@ -29,6 +32,7 @@ struct DataDir {
   std::string server_cert() const { return Path("tls/server.crt"); }
   std::string lock_file() const { return Path("byokd.lock"); }
   std::string server_info() const { return Path("server.json"); }
+  std::string nbd_socket() const { return Path("nbd.sock"); }
 };
 
 // Resolves "" to the embedded default (DefaultDataDir()) and makes the path absolute.
@@ -55,6 +59,11 @@ struct ServerInfo {
   uint16_t port = 0;
   int64_t pid = 0;
   std::string ca;  // path of the CA certificate
+  // The NBD server (byok disk attach): TCP host and port (0 = no TCP listener), unix socket path
+  // ("" = none). Absent in files of older servers (read as none).
+  std::string nbd_host;
+  uint16_t nbd_port = 0;
+  std::string nbd_socket;
 };
 
 Status WriteServerInfo(const DataDir& dir, const ServerInfo& info);

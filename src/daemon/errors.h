@@ -37,6 +37,12 @@ inline constexpr ErrorSpec kPrincipalNotFound{
 // Arg: the resource.
 inline constexpr ErrorSpec kInvalidResource{
     "InvalidResource", 400, "'{}' is not a resource this server issues tokens for."};
+// Arg: the value given.
+inline constexpr ErrorSpec kInvalidDiskId{
+    "InvalidParameter", 400,
+    "'{}' is not a managed disk resource id "
+    "(/subscriptions/{{subscription}}/resourceGroups/{{group}}/providers/Microsoft.Compute/disks/"
+    "{{name}})."};
 inline constexpr ErrorSpec kInternal{"InternalServerError", 500,
                                      "The server encountered an internal error."};
 

@@ -9,9 +9,11 @@
 #include "audit/audit.h"
 #include "common/clock.h"
 #include "common/duration.h"
+#include "common/files.h"
 #include "common/json.h"
 #include "daemon/admin_client.h"
 #include "daemon/daemon.h"
+#include "daemon/data_dir.h"
 #include "daemon/emulated_clock.h"
 #include "http/client.h"
 #include "identity/admin.h"
@@ -30,6 +32,7 @@ class AdminTest : public ::testing::Test {
     tmp_ = mkdtemp(tmpl);
     opts_.data_dir = tmp_ + "/data";
     opts_.port = 0;
+    opts_.nbd_listen = "127.0.0.1:0";
     opts_.shutdown_grace = std::chrono::milliseconds(200);
     dir_ = ResolveDataDir(opts_.data_dir);
   }
@@ -174,6 +177,54 @@ TEST_F(AdminTest, RawEndpointsAndErrors) {
   // A Key Vault token is not an ARM token.
   auto kv = Raw("GET", "/_byok/admin/clock", Body(ok)["access_token"].get<std::string>());
   EXPECT_EQ(kv.status, 401);
+}
+
+TEST_F(AdminTest, DiskRoutesCheckTheIdTheCallerAndTheDisk) {
+  Start();
+  EXPECT_NE(daemon_->nbd_port(), 0);
+  EXPECT_EQ(daemon_->nbd_socket(), dir_.nbd_socket());
+  auto info = ReadServerInfo(dir_);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->nbd_port, daemon_->nbd_port());
+  EXPECT_EQ(info->nbd_socket, dir_.nbd_socket());
+
+  auto token = MintToken(dir_, {});
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  auto creds = ParseJsonBody(*ReadFile(dir_.Path("credentials.json")));
+  ASSERT_TRUE(creds.ok());
+  std::string disk = "/subscriptions/" + (*creds)["subscription"].get<std::string>() +
+                     "/resourceGroups/rg/providers/Microsoft.Compute/disks/nope";
+
+  auto bad = Raw("POST", "/_byok/admin/disks/attach", *token, R"({"diskId":"/subscriptions/x"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Body(bad)["error"]["code"], "InvalidParameter");
+  auto missing = Raw("POST", "/_byok/admin/disks/detach", *token, "{}");
+  EXPECT_EQ(missing.status, 400);
+  auto unknown = Raw("POST", "/_byok/admin/disks/attach", *token, json{{"diskId", disk}}.dump());
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(Body(unknown)["error"]["code"], "ResourceNotFound");
+  auto inspect = Raw("GET", "/_byok/admin/disks/inspect?diskId=" + disk, *token);
+  EXPECT_EQ(inspect.status, 404);
+  auto attach = DiskAttach(dir_, disk);
+  EXPECT_TRUE(attach.status().Is(StatusCode::kNotFound)) << attach.status().ToString();
+  EXPECT_TRUE(DiskDetach(dir_, disk).Is(StatusCode::kNotFound));
+
+  // A principal without a role on the disk.
+  identity::AdminOptions ao;
+  ao.data_dir = dir_.root;
+  ao.pbkdf2_iterations = 1000;
+  auto sp = identity::AdminCreateServicePrincipal(ao, "no-disk-access");
+  ASSERT_TRUE(sp.ok()) << sp.status().ToString();
+  TokenRequest req;
+  req.app_id = (*sp)["appId"].get<std::string>();
+  auto plain = MintToken(dir_, req);
+  ASSERT_TRUE(plain.ok());
+  auto denied = Raw("POST", "/_byok/admin/disks/attach", *plain, json{{"diskId", disk}}.dump());
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_NE(denied.body.find("Microsoft.Compute/disks/beginGetAccess/action"), std::string::npos);
+  auto denied_read = Raw("GET", "/_byok/admin/disks/inspect?diskId=" + disk, *plain);
+  EXPECT_EQ(denied_read.status, 403);
+  EXPECT_NE(denied_read.body.find("Microsoft.Compute/disks/read"), std::string::npos);
 }
 
 TEST_F(AdminTest, NonAdminPrincipalIsRefused) {

@@ -68,13 +68,23 @@ TEST(DataDirTest, ServerInfoRoundTrip) {
   TempDir tmp;
   DataDir dir = ResolveDataDir(tmp.path());
   EXPECT_TRUE(ReadServerInfo(dir).status().Is(StatusCode::kNotFound));
-  ServerInfo info{"https://127.0.0.1:1234", "127.0.0.1", 1234, 42, "/x/ca.crt"};
+  ServerInfo info{"https://127.0.0.1:1234",
+                  "127.0.0.1",
+                  1234,
+                  42,
+                  "/x/ca.crt",
+                  "127.0.0.1",
+                  10809,
+                  "/x/nbd.sock"};
   ASSERT_TRUE(WriteServerInfo(dir, info).ok());
   auto back = ReadServerInfo(dir);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->url, info.url);
   EXPECT_EQ(back->port, 1234);
   EXPECT_EQ(back->pid, 42);
+  EXPECT_EQ(back->nbd_host, "127.0.0.1");
+  EXPECT_EQ(back->nbd_port, 10809);
+  EXPECT_EQ(back->nbd_socket, "/x/nbd.sock");
   ASSERT_TRUE(WriteFileAtomic(dir.server_info(), "{not json").ok());
   EXPECT_FALSE(ReadServerInfo(dir).ok());
 }
@@ -83,7 +93,7 @@ TEST(DataDirTest, ProbeWithStaleInfoSaysNotRunning) {
   TempDir tmp;
   DataDir dir = ResolveDataDir(tmp.path());
   // A pid that cannot exist (above pid_max).
-  ServerInfo info{"https://127.0.0.1:1", "127.0.0.1", 1, 99999999, dir.ca_cert()};
+  ServerInfo info{"https://127.0.0.1:1", "127.0.0.1", 1, 99999999, dir.ca_cert(), "", 0, ""};
   ASSERT_TRUE(WriteServerInfo(dir, info).ok());
   auto probe = ProbeServer(dir);
   EXPECT_TRUE(probe.status().Is(StatusCode::kUnavailable));
@@ -158,6 +168,7 @@ TEST(DaemonTest, StartsServesStatusAndStops) {
   DaemonOptions opts;
   opts.data_dir = tmp.path() + "/data";
   opts.port = 0;
+  opts.nbd_listen = "127.0.0.1:0";
   opts.shutdown_grace = std::chrono::milliseconds(500);
   auto d = Daemon::Start(opts);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
@@ -195,6 +206,7 @@ TEST(HttpsClientTest, RefusesUnknownCaAndBadUrls) {
   DaemonOptions opts;
   opts.data_dir = tmp.path() + "/data";
   opts.port = 0;
+  opts.nbd_listen = "127.0.0.1:0";
   auto d = Daemon::Start(opts);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   TempDir other;

@@ -46,10 +46,10 @@ def run(argv, timeout=120, env=None, input=None):
 class Byokd:
     """A byokd child process on its own data directory."""
 
-    def __init__(self, data_dir, extra=()):
+    def __init__(self, data_dir, extra=(), listen="127.0.0.1:0", nbd_listen="127.0.0.1:0"):
         self.data_dir = data_dir
-        self.argv = [BYOKD, "--data-dir", data_dir, "--listen", "127.0.0.1:0",
-                     "--log-level", "info", *extra]
+        self.argv = [BYOKD, "--data-dir", data_dir, "--listen", listen,
+                     "--nbd-listen", nbd_listen, "--log-level", "info", *extra]
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         self.stdout_lines = []
@@ -69,6 +69,11 @@ class Byokd:
             raise AssertionError("byokd start lines missing:\n" + self.output())
         self.host, self.port, self.ca = m.group(1), int(m.group(2)), c.group(1).strip()
         self.url = "https://localhost:{}".format(self.port)
+        # The NBD server of attached disks ("nbd: nbd://HOST:PORT", "nbd socket: PATH").
+        n = re.search(r"^nbd: nbd://(\S+):(\d+)$", text, re.M)
+        u = re.search(r"^nbd socket: (.+)$", text, re.M)
+        self.nbd_port = int(n.group(2)) if n else None
+        self.nbd_socket = u.group(1).strip() if u else None
 
     def _pump(self, stream, sink, is_stdout):
         for line in stream:
