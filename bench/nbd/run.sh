@@ -36,8 +36,8 @@ declare -A uri=()  # target name → nbd+unix URI
 order=()
 wanted() { [ -z "${TARGETS:-}" ] || [[ " $TARGETS " == *" $1 "* ]]; }
 add_target() { uri[$1]="$2"; order+=("$1"); }
-# The hook for byok itself: the caller (or a later version of this script that starts byokd and
-# attaches a disk) registers each byok disk by its nbd+unix URI.
+# The hook for byok itself: each byok disk is registered by its nbd+unix URI (from the
+# environment, or by byok_disks.sh after it attached the disks).
 byok_target() {  # NAME URI
   wanted "$1" || return 0
   add_target "$1" "$2"

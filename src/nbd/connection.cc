@@ -15,6 +15,7 @@ namespace {
 constexpr uint16_t kExportFlags = kTransHasFlags | kTransSendFlush | kTransSendFua |
                                   kTransSendTrim | kTransSendWriteZeroes | kTransCanMultiConn;
 constexpr size_t kCachedBufferBytes = 64u << 20;
+constexpr uint32_t kInlineMaxBytes = 64 * 1024;
 
 const char* CommandName(uint16_t type) {
   switch (type) {
@@ -246,7 +247,14 @@ void Connection::Transmit() {
       Finish(task);
       return;
     }
-    pool_.Submit(this, task);
+    // A small request with nothing else to read yet, while every worker is busy: the reader runs
+    // it itself rather than queue it (no thread wake-up on the critical path).
+    bool may_run_here = reader_.buffered() == 0 && r.length <= kInlineMaxBytes &&
+                        r.type != kCmdFlush && !(r.flags & kCmdFlagFua);
+    if (!pool_.Submit(this, task, may_run_here)) {
+      Execute(*task);
+      Finish(task);
+    }
   }
 }
 

@@ -3,10 +3,11 @@
 // Run() is the body of the connection's reader thread: it negotiates an export (server.h lists
 // the options), then reads requests, answers invalid ones itself and hands the others to the
 // shared WorkerPool; workers call the BlockDevice and write the reply (header + payload in one
-// sendmsg under write_mu_). At most kMaxInflightRequests requests / kMaxInflightBytes of payload
-// are in flight per connection; the reader waits beyond that (back-pressure). On NBD_CMD_DISC,
-// EOF, a malformed request or a failed reply write, Run waits for the in-flight requests, shuts
-// the socket down, drops the device and returns.
+// sendmsg under write_mu_). When the pool is saturated and nothing more has arrived, the reader
+// runs a small (≤ 64 KiB, no FUA, not FLUSH) request itself instead. At most kMaxInflightRequests
+// requests / kMaxInflightBytes of payload are in flight per connection; the reader waits beyond
+// that (back-pressure). On NBD_CMD_DISC, EOF, a malformed request or a failed reply write, Run
+// waits for the in-flight requests, shuts the socket down, drops the device and returns.
 //
 // Thread safety: Run on one thread; Shutdown and finished from any thread; the destructor after
 // Run has returned. Closes the socket.

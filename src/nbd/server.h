@@ -20,7 +20,8 @@
 // of worker threads (Options::workers), so the requests of one connection, and connections to
 // different disks, proceed in parallel; replies are written whole (header + payload, one writev)
 // under a per-connection lock. I/O buffers are 4 KiB-aligned and reused (no allocation per
-// request in steady state). The pool grows temporarily (up to 64 extra threads) when a connection
+// request in steady state). When every worker is busy, a reader with nothing more to read runs
+// a small request itself; the pool grows temporarily (up to 64 extra threads) when a connection
 // would otherwise wait behind other connections' slow requests (worker_pool.h). Per connection at
 // most 128 requests / 128 MiB of payload are in flight; the reader waits beyond that.
 // A handshake must complete within 60 s. Logs name an export only by a short prefix.

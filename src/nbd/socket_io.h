@@ -36,6 +36,7 @@ class SocketReader {
   explicit SocketReader(int fd, size_t staging_size = 128 * 1024);
   Status ReadExact(std::span<uint8_t> out);
   Status Skip(size_t n);
+  size_t buffered() const { return end_ - begin_; }  // bytes read ahead, not yet consumed
 
  private:
   Status Fill();  // at least one more byte into the staging buffer

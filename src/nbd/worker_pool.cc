@@ -31,10 +31,11 @@ void WorkerPool::StartWorkerLocked(bool extra) {
   }
 }
 
-void WorkerPool::Submit(PoolQueue* queue, PoolTask* task) {
+bool WorkerPool::Submit(PoolQueue* queue, PoolTask* task, bool may_decline) {
   bool reap = false;
   {
     std::lock_guard lock(mu_);
+    if (may_decline && idle_.empty() && running_ == threads_) return false;
     task->next_ = nullptr;
     if (queue->tail_) {
       queue->tail_->next_ = task;
@@ -60,6 +61,7 @@ void WorkerPool::Submit(PoolQueue* queue, PoolTask* task) {
     reap = finished_ > 0;
   }
   if (reap) ReapFinished();
+  return true;
 }
 
 PoolTask* WorkerPool::TakeLocked(PoolQueue** queue) {

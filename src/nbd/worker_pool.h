@@ -56,7 +56,10 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  void Submit(PoolQueue* queue, PoolTask* task);
+  // Queues the task. With may_decline, a saturated pool (every worker inside a task, none idle)
+  // declines instead and returns false: the caller runs the task itself, which costs no thread
+  // wake-up and keeps its connection moving.
+  bool Submit(PoolQueue* queue, PoolTask* task, bool may_decline = false);
   // Joins every worker. REQUIRES: no task is queued or running, and no Submit follows.
   void Stop();
 

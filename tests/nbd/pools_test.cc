@@ -86,6 +86,9 @@ TEST(NbdWorkerPoolTest, SlowQueueDoesNotHoldUpAnother) {
   }
   ASSERT_TRUE(latch.WaitForWaiting(2));  // both core workers are held
   EXPECT_EQ(done.load(), 0);
+  CountingTask declined;
+  declined.done = &done;
+  EXPECT_FALSE(pool.Submit(&fast, &declined, /*may_decline=*/true));  // saturated: run it yourself
   CountingTask fast_tasks[3];
   for (auto& t : fast_tasks) {
     t.done = &done;
