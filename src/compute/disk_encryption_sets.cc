@@ -369,28 +369,11 @@ class DiskEncryptionSets::Impl {
   }
 
   http::Response Get(ArmRequest& r) {
-    auto txn = d_.store->BeginRead();
-    if (!txn.ok()) return internal::Internal(r, *d_.clock, txn.status());
-    auto res = (*txn)->Get(r.path.id.ToString());
-    if (!res.ok()) return internal::Internal(r, *d_.clock, res.status());
-    if (!res->has_value() || !EqualsIgnoreCase((*res)->type, kDesType)) {
-      return NotFound(r.path.id);
-    }
-    return http::Response::Json(200, (*res)->body);
+    return internal::GetStored(r, *d_.clock, *d_.store, kDesType);
   }
 
   http::Response List(ArmRequest& r) {
-    auto txn = d_.store->BeginRead();
-    if (!txn.ok()) return internal::Internal(r, *d_.clock, txn.status());
-    auto all = (*txn)->ListByType(kDesType, r.path.id.ToString());
-    if (!all.ok()) return internal::Internal(r, *d_.clock, all.status());
-    json value = json::array();
-    size_t top = internal::Top(r);
-    for (const auto& v : *all) {
-      if (value.size() >= top) break;
-      value.push_back(v.body);
-    }
-    return http::Response::Json(200, {{"value", value}});
+    return internal::ListStored(r, *d_.clock, *d_.store, kDesType);
   }
 
   http::Response ListAssociated(ArmRequest& r) {

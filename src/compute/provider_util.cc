@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "arm/locations.h"
+#include "arm/resource_id.h"
 #include "compute/compute.h"
 #include "compute/errors.h"
 #include "compute/key_reference.h"
@@ -106,6 +107,37 @@ std::string StringOf(const nlohmann::json& obj, const char* key) {
   if (!obj.is_object()) return "";
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+http::Response NotFound(std::string_view type, const gateway::ArmRequest& r) {
+  return gateway::ArmError(MakeError(errors::kResourceNotFound,
+                                     fmt::format("{}/{}", type, r.path.id.Name()),
+                                     r.path.id.resource_group()));
+}
+
+http::Response GetStored(const gateway::ArmRequest& r, const Clock& clock, store::Store& store,
+                         std::string_view type) {
+  auto txn = store.BeginRead();
+  if (!txn.ok()) return Internal(r, clock, txn.status());
+  auto res = (*txn)->Get(r.path.id.ToString());
+  if (!res.ok()) return Internal(r, clock, res.status());
+  if (!res->has_value() || !arm::EqualsIgnoreCase((*res)->type, type)) return NotFound(type, r);
+  return http::Response::Json(200, (*res)->body);
+}
+
+http::Response ListStored(const gateway::ArmRequest& r, const Clock& clock, store::Store& store,
+                          std::string_view type) {
+  auto txn = store.BeginRead();
+  if (!txn.ok()) return Internal(r, clock, txn.status());
+  auto all = (*txn)->ListByType(type, r.path.id.ToString());
+  if (!all.ok()) return Internal(r, clock, all.status());
+  nlohmann::json value = nlohmann::json::array();
+  const size_t top = Top(r);
+  for (const auto& v : *all) {
+    if (value.size() >= top) break;
+    value.push_back(v.body);
+  }
+  return http::Response::Json(200, {{"value", value}});
 }
 
 }  // namespace internal

@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "gateway/frontend.h"
 #include "http/message.h"
+#include "store/store.h"
 
 namespace byok::compute::internal {
 
@@ -35,6 +36,16 @@ size_t Top(const gateway::ArmRequest& r);
 // blockstore errors; see vault_key_wrapper.h for the message format): KeyVaultAccessForbidden,
 // KeyVaultKeyNotEnabled, the expired-key error, KeyVaultKeyNotFound, KeyVaultUnavailable.
 ApiError KeyAccessError(const Status& s, const std::string& key_url, const std::string& des_name);
+
+// 404 ResourceNotFound for a resource of `type` ("Microsoft.Compute/disks").
+http::Response NotFound(std::string_view type, const gateway::ArmRequest& r);
+// GET of the addressed resource of `type`: its stored body, or NotFound.
+http::Response GetStored(const gateway::ArmRequest& r, const Clock& clock, store::Store& store,
+                         std::string_view type);
+// List of the resources of `type` in the addressed scope (resource group or subscription), at
+// most $top of them: {"value": [...]}.
+http::Response ListStored(const gateway::ArmRequest& r, const Clock& clock, store::Store& store,
+                          std::string_view type);
 
 // A string member, or "" (absent, null or not a string).
 std::string StringOf(const nlohmann::json& obj, const char* key);
