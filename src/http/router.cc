@@ -45,12 +45,13 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 }  // namespace
 
 void Router::Add(std::string method, std::string host_pattern, std::string path_pattern,
-                 Handler handler) {
+                 Handler handler, Dispatch dispatch) {
   if (!handler) PatternError(path_pattern, "null handler");
   if (method.empty()) PatternError(path_pattern, "empty method");
   Route r;
   r.method = std::move(method);
   r.handler = std::move(handler);
+  r.dispatch = dispatch;
 
   std::string host = LowerAscii(host_pattern);
   if (host == "*") {
@@ -204,6 +205,7 @@ Router::Match Router::Find(std::string_view method, std::string_view host,
   }
   if (best != nullptr) {
     m.handler = &best->handler;
+    m.dispatch = best->dispatch;
     return m;
   }
   m.params.clear();

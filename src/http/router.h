@@ -19,8 +19,8 @@
 // Ownership: the Router owns its handlers; Match::handler points into the Router and is valid as
 // long as the Router (moved into the Server by Server::Start) lives.
 // Thread safety: build the table (Add) before Server::Start; afterwards it is read-only and Find
-// may be called from any number of threads. Handlers are invoked concurrently on the server's
-// worker threads and must be thread-safe themselves.
+// may be called from any number of threads. Handlers are invoked concurrently (on the server's
+// worker threads, or its I/O threads for kInline routes) and must be thread-safe themselves.
 // REQUIRES: patterns are well-formed (a pattern error is a programming error: Add aborts with a
 // message naming the pattern).
 #pragma once
@@ -35,16 +35,26 @@
 
 namespace byok::http {
 
-// Runs on a worker thread. May block (database, other services). Exceptions are caught by the
-// server and answered with a 500 InternalServerError envelope.
+// Runs on a worker thread (or, for a kInline route, on the connection's I/O thread). Exceptions
+// are caught by the server and answered with a 500 InternalServerError envelope.
 using Handler = std::function<Response(Request&)>;
+
+// Where a route's handler runs.
+//   kWorker  on the server's worker pool; the handler may block (database, other services).
+//   kInline  on the I/O thread that read the request, without a thread hand-off: for short
+//            CPU-bound handlers that normally touch no database and call no other service (Key
+//            Vault's cryptographic operations on a cached key). Each such call holds up the other
+//            connections of that I/O thread for its duration.
+enum class Dispatch { kWorker, kInline };
 
 class Router {
  public:
-  void Add(std::string method, std::string host_pattern, std::string path_pattern, Handler handler);
+  void Add(std::string method, std::string host_pattern, std::string path_pattern, Handler handler,
+           Dispatch dispatch = Dispatch::kWorker);
 
   struct Match {
     const Handler* handler = nullptr;  // null: no route for this method (see below)
+    Dispatch dispatch = Dispatch::kWorker;
     std::map<std::string, std::string> params;
     // No handler, but some route matches host and path with another method (→ 405, not 404).
     bool path_matched_other_method = false;
@@ -69,6 +79,7 @@ class Router {
     std::string host;  // exact host, or the suffix after "*" (".vault.localhost")
     std::vector<Segment> segments;
     Handler handler;
+    Dispatch dispatch = Dispatch::kWorker;
   };
 
   static bool MatchHost(const Route& r, std::string_view host, std::string* label);

@@ -7,9 +7,9 @@
 //   Start → detect TLS (plain HTTP gets 400 HttpsRequired) → handshake → [WaitForRequest:
 //   first byte (idle_timeout; header_timeout for the first request) → header (header_timeout in
 //   total) → optional "100 Continue" → body (body_timeout) → Dispatch: route on the strand,
-//   handler on a worker, response posted back → write] → keep-alive loop, graceful close
-//   (close_notify) or lingering close after an error (send side shut, input drained briefly so
-//   the client reads the error instead of a reset).
+//   handler on a worker, response posted back (kInline: handler on the I/O thread) → write] →
+//   keep-alive loop, graceful close (close_notify) or lingering close after an error (send side
+//   shut, input drained briefly so the client reads the error instead of a reset).
 
 // Boost 1.74 + GCC 12: Asio uses std::exchange without including <utility>.
 #include <utility>
@@ -446,12 +446,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     request_.params = std::move(m.params);
     handler_ = m.handler;
-    net::post(core_.workers(), [self = shared_from_this()] { self->RunHandler(); });
+    if (m.dispatch == Dispatch::kInline) {
+      return SendResponse(InvokeHandler(), /*error=*/false);
+    }
+    net::post(core_.workers(), [self = shared_from_this()] {
+      Response response = self->InvokeHandler();
+      net::post(self->executor(), [self, r = std::move(response)]() mutable {
+        self->SendResponse(std::move(r), /*error=*/false);
+      });
+    });
   }
 
-  // On a worker thread. Touches only request_, request_id_ and handler_, which nothing else
-  // uses while the connection is in kProcessing.
-  void RunHandler() {
+  // On a worker thread, or on the I/O thread for a kInline route. Touches only request_,
+  // request_id_ and handler_, which nothing else uses while the connection is in kProcessing.
+  Response InvokeHandler() {
     Response response;
     try {
       response = (*handler_)(request_);
@@ -469,9 +477,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                           request_.method, request_.path, request_id_);
       response = Response::Error(MakeError(errors::kInternalServerError));
     }
-    net::post(executor(), [self = shared_from_this(), r = std::move(response)]() mutable {
-      self->SendResponse(std::move(r), /*error=*/false);
-    });
+    return response;
   }
 
   // An error of the http layer itself (400, 413, 417, 431, 503): respond, then close.
@@ -500,6 +506,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     out_body_ = ResponseHasBody(r.status, head_) ? std::move(r.body) : std::string();
     response_bytes_ = out_body_.size();
     status_ = r.status;
+    if (!plain_ && out_body_.size() <= kCoalesceBodyBytes) {
+      // Asio's TLS stream turns every buffer of a sequence into its own record and send: one
+      // buffer means one record and one syscall for the whole response.
+      out_head_ += out_body_;
+      out_body_.clear();
+    }
     out_ = {net::buffer(out_head_), net::buffer(out_body_)};
     Lowest().expires_after(opts_.body_timeout);
     Write(WriteFor::kResponse);
@@ -589,6 +601,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string user_agent_;
 
   // The response being written.
+  static constexpr size_t kCoalesceBodyBytes = 256 * 1024;
   std::string out_head_;
   std::string out_body_;
   std::array<net::const_buffer, 2> out_;

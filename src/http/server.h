@@ -12,7 +12,8 @@
 //     (echoed when sent), Date, Server: byok and Content-Length (not on 1xx/204/304). Handler
 //     values for these fields and for Connection/Transfer-Encoding are ignored; fields with CR,
 //     LF or NUL in the value are dropped (logged).
-//   - The route is looked up on an I/O thread; the handler runs on a worker thread; HEAD falls
+//   - The route is looked up on an I/O thread; the handler runs on a worker thread (a kInline
+//     route's handler runs right there on the I/O thread, router.h); HEAD falls
 //     back to the GET route (body dropped, Content-Length kept) when no HEAD route exists.
 //     Errors of the http layer (404, 405 with Allow, 400, 413, 431, 417, 500, 503) come from
 //     http/errors.h as Azure envelopes; after a 400/413/417/431/503 the connection is closed.

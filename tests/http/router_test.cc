@@ -48,6 +48,18 @@ TEST(RouterTest, TrailingSlashIsTolerated) {
   EXPECT_THAT(m.params, ElementsAre(Pair("name", "k")));
 }
 
+TEST(RouterTest, MatchCarriesTheRoutesDispatch) {
+  Router r;
+  r.Add("POST", "*", "/keys/{name}/{version}/unwrapkey", Named("unwrap"), Dispatch::kInline);
+  r.Add("GET", "*", "/keys/{name}", Named("get"));
+  Router::Match m = r.Find("POST", "h", "/keys/k/v/unwrapkey");
+  EXPECT_EQ(Call(m), "\"unwrap\"");
+  EXPECT_EQ(m.dispatch, Dispatch::kInline);
+  m = r.Find("GET", "h", "/keys/k");
+  EXPECT_EQ(Call(m), "\"get\"");
+  EXPECT_EQ(m.dispatch, Dispatch::kWorker);
+}
+
 TEST(RouterTest, RootPath) {
   Router r;
   r.Add("GET", "*", "/", Named("root"));

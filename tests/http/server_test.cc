@@ -323,6 +323,55 @@ TEST(ServerTest, HandlersRunOnWorkersNotOnTheIoThread) {
   EXPECT_EQ(r->body, "\"unblocked\"");
 }
 
+TEST(ServerTest, InlineRoutesNeedNoWorker) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> release_f = release.get_future().share();
+  Router router;
+  router.Add("GET", "*", "/block", [&](Request&) {
+    entered.set_value();
+    release_f.wait();
+    return Response::Json(200, "unblocked");
+  });
+  router.Add(
+      "GET", "*", "/inline/{n}",
+      [](Request& req) {
+        // Small bodies go out with the head in one TLS record, large ones as a second buffer.
+        return Response::Json(200, std::string(std::stoul(req.params.at("n")), 'x'));
+      },
+      Dispatch::kInline);
+  router.Add(
+      "GET", "*", "/inline-boom",
+      [](Request&) -> Response { throw std::runtime_error("secret detail"); }, Dispatch::kInline);
+  auto options = testing::TestServerOptions();
+  options.io_threads = 1;
+  options.worker_threads = 1;
+  auto server = StartTestServer(std::move(router), std::move(options));
+  ASSERT_NE(server, nullptr);
+  auto blocked = MustConnect(server->port());
+  ASSERT_NE(blocked, nullptr);
+  ASSERT_TRUE(blocked->Write(testing::BuildRequest("GET", "/block", {}, "")).ok());
+  entered.get_future().wait();
+  // The only worker is busy: inline routes are still answered, on the I/O thread.
+  auto other = MustConnect(server->port());
+  ASSERT_NE(other, nullptr);
+  for (size_t n : {size_t{0}, size_t{10}, size_t{300 * 1024}}) {
+    auto r = other->Send("GET", "/inline/" + std::to_string(n));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "\"" + std::string(n, 'x') + "\"");
+  }
+  auto r = other->Send("GET", "/inline-boom");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(ErrorCode(r->body), "InternalServerError");
+  EXPECT_THAT(r->body, Not(HasSubstr("secret")));
+  release.set_value();
+  r = blocked->ReadResponse();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, "\"unblocked\"");
+}
+
 TEST(ServerTest, PlainHttpGetsHttpsRequired) {
   auto server = StartTestServer(EchoRouter());
   ASSERT_NE(server, nullptr);
