@@ -153,6 +153,19 @@ int main(int argc, char** argv) {
                            "the clear)");
   add_data_dir(disk_inspect);
 
+  CLI::App* node = app.add_subcommand("node", "List the nodes of AKS clusters (needs the server)");
+  node->require_subcommand(1);
+  std::optional<std::string> node_cluster;
+  bool node_json = false;
+  CLI::App* node_list = node->add_subcommand(
+      "list",
+      "List nodes: name, pool, state (Ready, NotReady, Stopped, Deallocated), OS disk type, the "
+      "version of the key wrapping the OS disk's data key, and why a node is not Ready");
+  node_list->add_option("--cluster", node_cluster,
+                        "Only the nodes of this managed cluster (ARM id)");
+  node_list->add_flag("--json", node_json, "Print a JSON array of node documents");
+  add_data_dir(node_list);
+
   CLI11_PARSE(app, argc, argv);
   byok::daemon::DataDir dir = byok::daemon::ResolveDataDir(data_dir);
 
@@ -230,6 +243,16 @@ int main(int argc, char** argv) {
       std::cout << doc->dump(2) << "\n";
     } else {
       std::cout << byok::daemon::FormatDiskInspect(*doc);
+    }
+    return 0;
+  }
+  if (*node_list) {
+    auto nodes = byok::daemon::NodeList(dir, node_cluster);
+    if (!nodes.ok()) return ExitFor(nodes.status());
+    if (node_json) {
+      std::cout << nlohmann::json(*nodes).dump(2) << "\n";
+    } else {
+      std::cout << byok::daemon::FormatNodeTable(*nodes);
     }
     return 0;
   }

@@ -89,19 +89,6 @@ ApiError DiskNotFound(std::string_view disk_id) {
   return MakeError(errors::kResourceNotFound, disk_id, "");
 }
 
-// Why a probe failed, for errors, NBD refusals, lock reasons and inspect.
-std::string ProbeReason(const KeyProbe& p) {
-  if (p.purged) {
-    return fmt::format(
-        "the key '{}' of disk encryption set '{}' no longer exists ({}): it was purged, so the "
-        "data of the disk is unrecoverable (crypto-shredded)",
-        p.key_url, LastSegment(p.des_id), p.error);
-  }
-  return fmt::format(
-      "the key '{}' of disk encryption set '{}' cannot unwrap the disk's data key: {}", p.key_url,
-      LastSegment(p.des_id), p.error);
-}
-
 // Device handed to one NBD connection: the attachment's Volume, refused once detached (so a
 // connection of an old attachment stays dead even if the disk is attached again).
 struct AttachState {
@@ -148,6 +135,39 @@ class AttachedDevice final : public blockstore::BlockDevice {
 };
 
 }  // namespace
+
+Result<KeyProbe> ProbeCustomerKey(const blockstore::BlockStore& blocks,
+                                  blockstore::KeyWrapper& customer_keys,
+                                  const std::string& unique_id) {
+  BYOK_ASSIGN_OR_RETURN(blockstore::DiskHeader header, blocks.ReadHeader(unique_id));
+  KeyProbe p;
+  for (const blockstore::WrappedDek& layer : header.layers) {
+    if (layer.key.layer != blockstore::Layer::kCustomer) continue;
+    p.has_customer_layer = true;
+    p.key_url = layer.key.key_id;
+    p.des_id = layer.key.des_id;
+    Result<SecretBytes> dek = customer_keys.Unwrap(layer);  // wiped when it goes
+    if (!dek.ok()) {
+      p.usable = false;
+      p.purged = dek.status().Is(StatusCode::kNotFound);
+      p.code = dek.status().code();
+      p.error = dek.status().message();
+    }
+  }
+  return p;
+}
+
+std::string KeyProbeReason(const KeyProbe& p) {
+  if (p.purged) {
+    return fmt::format(
+        "the key '{}' of disk encryption set '{}' no longer exists ({}): it was purged, so the "
+        "data of the disk is unrecoverable (crypto-shredded)",
+        p.key_url, LastSegment(p.des_id), p.error);
+  }
+  return fmt::format(
+      "the key '{}' of disk encryption set '{}' cannot unwrap the disk's data key: {}", p.key_url,
+      LastSegment(p.des_id), p.error);
+}
 
 class AttachmentManager::Impl {
  public:
@@ -242,22 +262,7 @@ class AttachmentManager::Impl {
   // ---- Keys ----
 
   Result<KeyProbe> ProbeKey(const std::string& unique_id) {
-    BYOK_ASSIGN_OR_RETURN(blockstore::DiskHeader header, d_.blocks->ReadHeader(unique_id));
-    KeyProbe p;
-    for (const blockstore::WrappedDek& layer : header.layers) {
-      if (layer.key.layer != blockstore::Layer::kCustomer) continue;
-      p.has_customer_layer = true;
-      p.key_url = layer.key.key_id;
-      p.des_id = layer.key.des_id;
-      Result<SecretBytes> dek = d_.customer_keys->Unwrap(layer);  // wiped when it goes
-      if (!dek.ok()) {
-        p.usable = false;
-        p.purged = dek.status().Is(StatusCode::kNotFound);
-        p.code = dek.status().code();
-        p.error = dek.status().message();
-      }
-    }
-    return p;
+    return ProbeCustomerKey(*d_.blocks, *d_.customer_keys, unique_id);
   }
 
   // ---- Attach / detach ----
@@ -401,7 +406,7 @@ class AttachmentManager::Impl {
     // Every new connection re-checks the key.
     BYOK_ASSIGN_OR_RETURN(KeyProbe probe, ProbeKey(unique_id));
     if (!probe.usable) {
-      std::string reason = ProbeReason(probe);
+      std::string reason = KeyProbeReason(probe);
       return Status::PermissionDenied(fmt::format("disk cannot be unlocked: {}", reason));
     }
     BYOK_ASSIGN_OR_RETURN(std::shared_ptr<blockstore::Volume> volume, d_.blocks->Open(unique_id));
@@ -479,16 +484,16 @@ class AttachmentManager::Impl {
         rec.key_error = probe->error;
         rec.purged = probe->purged;
       }));
-      spdlog::warn("disk {}: {}", r.disk_id, ProbeReason(*probe));
+      spdlog::warn("disk {}: {}", r.disk_id, KeyProbeReason(*probe));
     }
     bool lock_now = probe->purged || now - since >= d_.grace_period;
     if (!lock_now || !volume || revoked) return Status::Ok();
     std::string reason = probe->purged
-                             ? ProbeReason(*probe)
+                             ? KeyProbeReason(*probe)
                              : fmt::format(
                                    "{} (unusable since {}; I/O resumes when the key is usable "
                                    "again)",
-                                   ProbeReason(*probe), since_text);
+                                   KeyProbeReason(*probe), since_text);
     volume->Lock(reason);
     SetRevoked(r.export_name, true);
     spdlog::warn("disk {} locked: {}", r.disk_id, reason);
@@ -549,7 +554,7 @@ class AttachmentManager::Impl {
   }
 
   ApiError KeyError(const std::string& disk_name, const KeyProbe& p) {
-    std::string reason = ProbeReason(p);
+    std::string reason = KeyProbeReason(p);
     while (!reason.empty() && reason.back() == '.') reason.pop_back();  // the table adds one
     if (p.purged) return MakeError(errors::kDiskKeyPurged, disk_name, reason);
     if (p.code == StatusCode::kUnavailable) {

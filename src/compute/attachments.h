@@ -104,6 +104,16 @@ struct KeyProbe {
   std::string error;                  // its message ("" when usable)
 };
 
+// Probes the customer layer of the blockstore disk `unique_id`: reads its header and unwraps that
+// layer's DEK through `customer_keys` (as the DES identity; the DEK is wiped at once). NotFound if
+// there is no such file. Shared by the attachments' and the AKS nodes' revocation monitors.
+Result<KeyProbe> ProbeCustomerKey(const blockstore::BlockStore& blocks,
+                                  blockstore::KeyWrapper& customer_keys,
+                                  const std::string& unique_id);
+// Why a probe failed, naming the key, the disk encryption set and Key Vault's error (or that the
+// key was purged and the data is unrecoverable).
+std::string KeyProbeReason(const KeyProbe& probe);
+
 class AttachmentManager {
  public:
   explicit AttachmentManager(AttachmentDeps deps);

@@ -8,9 +8,11 @@
 
 #include "arm/locations.h"
 #include "arm/resource_id.h"
+#include "compute/attachments.h"
 #include "compute/disk_store.h"
 #include "compute/errors.h"
 #include "compute/provider_util.h"
+#include "identity/principal.h"
 
 namespace byok::compute {
 
@@ -138,9 +140,35 @@ DiskPerformance PerformanceOf(std::string_view sku, int64_t size_gb) {
 
 namespace {
 
-class DisksProvider {
+// Who asks for a disk: an ARM caller (whose read permission on the DES is checked, as Azure
+// checks the linked scope) or the platform itself (DiskService: no caller).
+struct Requester {
+  const identity::Principal* caller = nullptr;  // null: the platform
+  std::string request_id;                       // quoted by InternalServerError
+};
+
+class DisksProvider final : public DiskService {
  public:
   explicit DisksProvider(ComputeDeps deps) : d_(std::move(deps)) {}
+
+  // ---- DiskService ----
+
+  ApiResult<json> Create(std::string_view id, const json& body,
+                         std::string_view managed_by) override {
+    auto parsed = ResourceId::Parse(id);
+    if (!parsed.ok() || parsed->kind() != ResourceId::Kind::kResource ||
+        !EqualsIgnoreCase(parsed->ResourceType(), kDiskType)) {
+      return MakeError(errors::kInvalidParameter, id, "id", "It must be a disk resource id.");
+    }
+    if (!body.is_object()) {
+      return MakeError(errors::kInvalidRequestContent, "the body must be a JSON object");
+    }
+    return CreateDisk(*parsed, body, Requester{}, managed_by);
+  }
+
+  ApiResult<bool> Delete(std::string_view id) override {
+    return DeleteDisk(id, /*attached_ok=*/true, Requester{});
+  }
 
   static void Register(const std::shared_ptr<DisksProvider>& self, gateway::Frontend& fe) {
     gateway::ResourceTypeSpec disks;
@@ -320,26 +348,41 @@ class DisksProvider {
     return doc;
   }
 
-  // The DES checks of a disk create or DES change (see disks.h), in Azure's order.
-  ApiResult<DesRecord> CheckDes(const ArmRequest& r, const DesiredDisk& d) {
+  // 500 InternalServerError for a store or library failure (details go to the log only).
+  ApiError Internal(const Requester& who, const Status& s) const {
+    spdlog::error("compute: disks: {}", s.ToString());
+    return MakeError(errors::kInternalError, FormatAzureTime(d_.clock->Now()), who.request_id);
+  }
+
+  static Requester From(const ArmRequest& r) {
+    return Requester{&r.caller, r.http != nullptr ? r.http->request_id : std::string()};
+  }
+
+  // The DES checks of a disk create or DES change (see disks.h), in Azure's order; the linked
+  // scope only for an ARM caller.
+  ApiResult<DesRecord> CheckDes(const ResourceId& disk_id, const DesiredDisk& d,
+                                const Requester& who) {
     auto parsed = ResourceId::Parse(d.des_id);
     if (!parsed.ok() || parsed->kind() != ResourceId::Kind::kResource ||
         !EqualsIgnoreCase(parsed->ResourceType(), kDesType)) {
       return MakeError(errors::kInvalidDesId, d.des_id);
     }
-    auto allowed = d_.authorizer->IsAllowed(r.caller.object_id, kLinkedReadAction, d.des_id);
-    if (!allowed.ok()) return internal::InternalError(*d_.clock, allowed.status());
-    if (!*allowed) {
-      std::string client = r.caller.app_id.empty() ? r.caller.object_id : r.caller.app_id;
-      return MakeError(errors::kLinkedAuthorizationFailed, client, r.caller.object_id,
-                       kDiskWriteAction, r.path.id.ToString(), kLinkedReadAction, d.des_id);
+    if (who.caller != nullptr) {
+      const identity::Principal& caller = *who.caller;
+      auto allowed = d_.authorizer->IsAllowed(caller.object_id, kLinkedReadAction, d.des_id);
+      if (!allowed.ok()) return Internal(who, allowed.status());
+      if (!*allowed) {
+        std::string client = caller.app_id.empty() ? caller.object_id : caller.app_id;
+        return MakeError(errors::kLinkedAuthorizationFailed, client, caller.object_id,
+                         kDiskWriteAction, disk_id.ToString(), kLinkedReadAction, d.des_id);
+      }
     }
     std::optional<DesRecord> des;
     Status s = store::RunInReadTransaction(*d_.store, [&](store::Transaction& txn) -> Status {
       BYOK_ASSIGN_OR_RETURN(des, FindDes(txn, d.des_id));
       return Status::Ok();
     });
-    if (!s.ok()) return internal::InternalError(*d_.clock, s);
+    if (!s.ok()) return Internal(who, s);
     if (!des) {
       return MakeError(errors::kResourceNotFound, fmt::format("{}/{}", kDesType, parsed->Name()),
                        parsed->resource_group());
@@ -355,7 +398,7 @@ class DisksProvider {
                        EncryptionTypeName(des->encryption_type), EncryptionTypeName(d.type));
     }
     if (Status access = d_.vault_keys->CheckAccess(des->id, des->active_key_url); !access.ok()) {
-      spdlog::info("disk {}: the identity of {} cannot use {}: {}", r.path.id.ToString(), des->id,
+      spdlog::info("disk {}: the identity of {} cannot use {}: {}", disk_id.ToString(), des->id,
                    des->active_key_url, access.ToString());
       return internal::KeyAccessError(access, des->active_key_url, des->name);
     }
@@ -392,7 +435,9 @@ class DisksProvider {
     if (existing->has_value() && EqualsIgnoreCase((*existing)->type, kDiskType)) {
       return Update(r, r.body, **existing);
     }
-    return Create(r);
+    ApiResult<json> created = CreateDisk(r.path.id, r.body, From(r), "");
+    if (!created.ok()) return ArmError(created.error());
+    return http::Response::Json(200, *created);
   }
 
   http::Response Patch(ArmRequest& r) {
@@ -420,19 +465,20 @@ class DisksProvider {
     return Update(r, merged, **existing);
   }
 
-  http::Response Create(ArmRequest& r) {
-    const ResourceId& id = r.path.id;
+  // The one create path of ARM PUTs and DiskService::Create (see disks.h).
+  ApiResult<json> CreateDisk(const ResourceId& id, const json& body, const Requester& who,
+                             std::string_view managed_by) {
     if (!internal::ValidName(id.Name(), true)) {
-      return ArmError(MakeError(errors::kInvalidParameter, id.Name(), "diskName",
-                                "The name can contain only letters, digits, '_', '-' and '.', "
-                                "and be at most 80 characters long."));
+      return MakeError(errors::kInvalidParameter, id.Name(), "diskName",
+                       "The name can contain only letters, digits, '_', '-' and '.', "
+                       "and be at most 80 characters long.");
     }
-    ApiResult<DesiredDisk> d = Parse(r.body, nullptr, json(), id.ToString());
-    if (!d.ok()) return ArmError(d.error());
+    ApiResult<DesiredDisk> d = Parse(body, nullptr, json(), id.ToString());
+    if (!d.ok()) return d.error();
     std::optional<DesRecord> des;
     if (!d->des_id.empty()) {
-      ApiResult<DesRecord> checked = CheckDes(r, *d);
-      if (!checked.ok()) return ArmError(checked.error());
+      ApiResult<DesRecord> checked = CheckDes(id, *d, who);
+      if (!checked.ok()) return checked.error();
       des = std::move(checked).value();
       d->des_id = des->id;
     }
@@ -441,17 +487,27 @@ class DisksProvider {
     if (Status s =
             d_.blocks->Create(unique_id, size_bytes, DiskLayers(d->type, des ? &*des : nullptr));
         !s.ok()) {
-      return ArmError(StorageError(s, des ? &*des : nullptr));
+      return StorageError(s, des ? &*des : nullptr);
     }
+    const DiskState state = managed_by.empty() ? DiskState::kUnattached : DiskState::kAttached;
     store::Resource res;
     res.id = id.ToString();
     res.type = kDiskType;
     res.parent_id = ResourceId::ResourceGroup(id.subscription_id(), id.resource_group()).ToString();
-    res.body = BuildDoc(id, *d, unique_id, FormatAzureTime(d_.clock->Now()), DiskState::kUnattached,
-                        "", json());
+    res.body = BuildDoc(id, *d, unique_id, FormatAzureTime(d_.clock->Now()), state,
+                        std::string(managed_by), json());
     Result<store::Resource> stored = Status::Internal("not written");
+    std::optional<ApiError> refused;
     Status s = store::RunInTransaction(*d_.store, [&](store::Transaction& txn) -> Status {
+      BYOK_ASSIGN_OR_RETURN(auto group, txn.Get(res.parent_id));
+      if (!group) {
+        refused = MakeError(arm::errors::kResourceGroupNotFound, id.resource_group());
+        return Status::Aborted("no resource group");
+      }
       stored = txn.Create(res);
+      if (stored.status().Is(StatusCode::kAlreadyExists)) {
+        refused = MakeError(errors::kDiskExists, id.Name());
+      }
       return stored.status();
     });
     if (!s.ok()) {
@@ -459,15 +515,13 @@ class DisksProvider {
         spdlog::error("disk {}: removing file {} after a failed create: {}", res.id, unique_id,
                       del.ToString());
       }
-      if (s.Is(StatusCode::kAlreadyExists)) {
-        return ArmError(MakeError(errors::kDiskStorageError,
-                                  "the disk was created concurrently by another request"));
-      }
-      return internal::Internal(r, *d_.clock, s);
+      if (refused) return *refused;
+      return Internal(who, s);
     }
-    spdlog::info("created disk {} ({} GiB, {}, file {})", res.id, d->size_gb,
-                 EncryptionTypeName(d->type), unique_id);
-    return http::Response::Json(200, stored->body);
+    spdlog::info("created disk {} ({} GiB, {}, file {}{}{})", res.id, d->size_gb,
+                 EncryptionTypeName(d->type), unique_id, managed_by.empty() ? "" : ", managed by ",
+                 managed_by);
+    return stored->body;
   }
 
   http::Response Update(ArmRequest& r, const json& in, const store::Resource& existing) {
@@ -500,7 +554,7 @@ class DisksProvider {
                                 EncryptionTypeName(d->type)));
     }
     if (des_changes) {
-      ApiResult<DesRecord> des = CheckDes(r, *d);
+      ApiResult<DesRecord> des = CheckDes(r.path.id, *d, From(r));
       if (!des.ok()) return ArmError(des.error());
       d->des_id = des->id;
       blockstore::KeyRef next{blockstore::Layer::kCustomer, des->active_key_url, des->id};
@@ -549,28 +603,46 @@ class DisksProvider {
   }
 
   http::Response Delete(ArmRequest& r) {
+    ApiResult<bool> deleted = DeleteDisk(r.path.id.ToString(), /*attached_ok=*/false, From(r));
+    if (!deleted.ok()) return ArmError(deleted.error());
+    return http::Response::Empty(*deleted ? 200 : 204);
+  }
+
+  // Removes the resource (and any NBD attachment record of it), then its file (an open Volume is
+  // locked first). `attached_ok`: false refuses an attached or reserved disk (ARM DELETE).
+  ApiResult<bool> DeleteDisk(std::string_view id, bool attached_ok, const Requester& who) {
     std::optional<DiskRecord> gone;
     std::optional<ApiError> refused;
     Status s = store::RunInTransaction(*d_.store, [&](store::Transaction& txn) -> Status {
-      BYOK_ASSIGN_OR_RETURN(auto disk, FindDisk(txn, r.path.id.ToString()));
+      BYOK_ASSIGN_OR_RETURN(auto disk, FindDisk(txn, id));
       if (!disk) return Status::Ok();
-      if (disk->state != DiskState::kUnattached) {
+      if (disk->state != DiskState::kUnattached && !attached_ok) {
         refused = MakeError(errors::kDiskAttached, disk->name, disk->managed_by);
         return Status::Aborted("attached");
       }
       BYOK_TRY(txn.Delete(disk->id));
+      if (disk->state != DiskState::kUnattached) {
+        BYOK_ASSIGN_OR_RETURN(auto attachments, txn.ListByType(kAttachmentType));
+        for (const store::Resource& a : attachments) {
+          auto it = a.body.find("diskId");
+          if (it != a.body.end() && it->is_string() &&
+              EqualsIgnoreCase(it->get<std::string>(), disk->id)) {
+            BYOK_TRY(txn.Delete(a.id));
+          }
+        }
+      }
       gone = std::move(disk);
       return Status::Ok();
     });
-    if (refused) return ArmError(*refused);
-    if (!s.ok()) return internal::Internal(r, *d_.clock, s);
-    if (!gone) return http::Response::Empty(204);
+    if (refused) return *refused;
+    if (!s.ok()) return Internal(who, s);
+    if (!gone) return false;
     if (Status del = d_.blocks->Delete(gone->unique_id); !del.ok()) {
       spdlog::error("disk {} deleted but its file {} was not removed: {}", gone->id,
                     gone->unique_id, del.ToString());
     }
     spdlog::info("deleted disk {} (file {})", gone->id, gone->unique_id);
-    return http::Response::Empty(200);
+    return true;
   }
 
   // Resource-group cascade. The hook runs inside the cascade's transaction, before it commits,
@@ -601,8 +673,15 @@ class DisksProvider {
 
 }  // namespace
 
-void RegisterDisksProvider(gateway::Frontend& frontend, ComputeDeps deps) {
-  DisksProvider::Register(std::make_shared<DisksProvider>(std::move(deps)), frontend);
+std::shared_ptr<DiskService> RegisterDisksProvider(gateway::Frontend& frontend, ComputeDeps deps) {
+  auto provider = std::make_shared<DisksProvider>(std::move(deps));
+  DisksProvider::Register(provider, frontend);
+  return provider;
+}
+
+ApiError DesKeyAccessError(const Status& s, const std::string& key_url,
+                           const std::string& des_name) {
+  return internal::KeyAccessError(s, key_url, des_name);
 }
 
 }  // namespace byok::compute

@@ -28,22 +28,55 @@
 // after the same checks as at creation); changing the encryption type is refused (409
 // OperationNotAllowed; byok would have to re-encrypt the data); location and createOption never
 // change; sku and tags may.
-// DELETE removes the resource and then its file; refused (409 OperationNotAllowed) while the disk
-// is Attached or Reserved. A resource-group cascade delete removes the files of its disks (and
-// fails, rolling back, if one is attached). diskState/managedBy are set by attachments
-// (disk_store.h SetDiskState).
-// All replies are synchronous 200s (never 201: Azure CLI 2.45 refuses it).
+// Create goes through one code path whether it comes from an ARM PUT or from DiskService::Create
+// (below). DELETE removes the resource and then its file; refused (409 OperationNotAllowed) while
+// the disk is Attached or Reserved (DiskService::Delete is not refused). A resource-group cascade
+// delete removes the files of its disks (and fails, rolling back, if one is attached).
+// diskState/managedBy are set by attachments (disk_store.h SetDiskState). All replies are
+// synchronous 200s (never 201: Azure CLI 2.45 refuses it).
 //
 // Thread safety: thread-safe.
 #pragma once
 
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/api_error.h"
 #include "compute/compute.h"
 #include "gateway/frontend.h"
 
 namespace byok::compute {
 
-// Registers Microsoft.Compute/disks. REQUIRES: deps outlive the front end.
-void RegisterDisksProvider(gateway::Frontend& frontend, ComputeDeps deps);
+// Disk operations for other modules (AKS node OS disks; later the Kubernetes provisioner goes
+// through ARM itself), with the validation, storage and errors of the ARM handlers above.
+class DiskService {
+ public:
+  virtual ~DiskService() = default;
+  // Creates disk `id` (an ARM disk id; its resource group must exist) from an ARM request body,
+  // as a PUT of a new name would, except that no caller's linked-scope permission on the DES is
+  // checked (the platform acts; the DES identity's access to the key still is). A non-empty
+  // `managed_by` creates it Attached to that resource id. Returns the stored document.
+  // 409 Conflict (errors.h) if the name exists.
+  virtual ApiResult<nlohmann::json> Create(std::string_view id, const nlohmann::json& body,
+                                           std::string_view managed_by) = 0;
+  // Deletes disk `id` and its file, attached or not (an NBD attachment of it ends: its record
+  // goes, its Volume is locked). Returns false if there was none.
+  virtual ApiResult<bool> Delete(std::string_view id) = 0;
+};
+
+// The ARM error disk creation answers when a disk encryption set's key cannot be used through its
+// identity (a VaultKeyWrapper or BlockStore error, vault_key_wrapper.h): KeyVaultAccessForbidden,
+// KeyVaultKeyNotEnabled, the expired-key error, KeyVaultKeyNotFound, KeyVaultUnavailable. For
+// modules that create disk files themselves (AKS ephemeral OS disks).
+ApiError DesKeyAccessError(const Status& s, const std::string& key_url,
+                           const std::string& des_name);
+
+// Registers Microsoft.Compute/disks and returns the disk service behind it.
+// REQUIRES: deps outlive the front end and the returned service.
+std::shared_ptr<DiskService> RegisterDisksProvider(gateway::Frontend& frontend, ComputeDeps deps);
 
 // The baseline performance of a disk: tier ("P10"; "" when the sku has none), IOPS and MBps.
 struct DiskPerformance {

@@ -202,6 +202,8 @@ inline constexpr ErrorSpec kEncryptionChangeWhileAttached{
     "OperationNotAllowed", 409,
     "The encryption settings of disk '{}' cannot be changed while it is attached to '{}'. Detach "
     "the disk first."};
+// (byok) DiskService::Create of a name that exists (ARM PUTs update instead). Arg: the disk name.
+inline constexpr ErrorSpec kDiskExists{"Conflict", 409, "Disk '{}' already exists."};
 // (byok) The disk's file could not be created or changed. Arg: what failed.
 inline constexpr ErrorSpec kDiskStorageError{"InternalDiskManagementError", 500,
                                              "The disk storage operation failed: {}"};

@@ -1,5 +1,6 @@
 #include "daemon/admin_client.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <memory>
@@ -290,6 +291,18 @@ Result<json> DiskInspect(const DataDir& dir, const std::string& disk_id,
   return doc;
 }
 
+Result<std::vector<json>> NodeList(const DataDir& dir,
+                                   const std::optional<std::string>& cluster_id) {
+  BYOK_ASSIGN_OR_RETURN(Session session, Login(dir));
+  std::string query;
+  if (cluster_id) query = "?cluster=" + FormEncode(*cluster_id);
+  BYOK_ASSIGN_OR_RETURN(json doc, session.Call("GET", "/_byok/admin/nodes" + query, nullptr));
+  if (!doc.is_object() || !doc["value"].is_array()) {
+    return Status::Internal("byokd answered an unexpected nodes document");
+  }
+  return doc["value"].get<std::vector<json>>();
+}
+
 namespace {
 
 std::string Text(const json& obj, const char* key) {
@@ -301,6 +314,38 @@ std::string Text(const json& obj, const char* key) {
 }
 
 }  // namespace
+
+std::string FormatNodeTable(const std::vector<json>& nodes) {
+  bool several_clusters = false;
+  for (const json& n : nodes) {
+    several_clusters |= Text(n, "clusterId") != Text(nodes.front(), "clusterId");
+  }
+  auto cluster_name = [](const json& n) {
+    std::string id = Text(n, "clusterId");
+    return id.substr(id.rfind('/') + 1);
+  };
+  size_t name_width = 4;
+  for (const json& n : nodes) name_width = std::max(name_width, Text(n, "name").size());
+  std::string out;
+  auto row = [&](const std::string& cluster, const std::string& name, const std::string& pool,
+                 const std::string& state, const std::string& disk, const std::string& version,
+                 const std::string& reason) {
+    std::string line;
+    if (several_clusters) line += fmt::format("{:<20}  ", cluster);
+    line += fmt::format("{:<{}}  {:<12}  {:<11}  {:<9}  {:<32}  {}", name, name_width, pool, state,
+                        disk, version, reason);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  };
+  row("CLUSTER", "NAME", "POOL", "STATE", "OSDISK", "KEY-VERSION", "REASON");
+  for (const json& n : nodes) {
+    std::string version = Text(n, "keyVersion");
+    if (version.empty()) version = "platform";
+    row(cluster_name(n), Text(n, "name"), Text(n, "poolName"), Text(n, "state"),
+        Text(n, "osDiskType"), version, Text(n, "reason"));
+  }
+  return out;
+}
 
 std::string FormatDiskInspect(const json& doc) {
   std::string out;

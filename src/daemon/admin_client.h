@@ -1,4 +1,5 @@
-// The back end of `byok clock show|advance`, `byok audit`, `byok token` and `byok disk`
+// The back end of `byok clock show|advance`, `byok audit`, `byok token`, `byok disk` and
+// `byok node`
 // (admin_routes.h is the server side).
 //
 // With a byokd running on the data directory (control.h: ProbeServer), these log in as the
@@ -67,6 +68,14 @@ Result<nlohmann::json> DiskAttach(const DataDir& dir, const std::string& disk_id
 Status DiskDetach(const DataDir& dir, const std::string& disk_id);
 Result<nlohmann::json> DiskInspect(const DataDir& dir, const std::string& disk_id,
                                    const std::optional<std::string>& pattern);
+// `byok node list [--cluster ID]` (needs a server): the AKS nodes, as the admin route's documents
+// (admin_routes.h: NodeInfo JSON plus "keyVersion"), of every cluster or of one (ARM id).
+Result<std::vector<nlohmann::json>> NodeList(const DataDir& dir,
+                                             const std::optional<std::string>& cluster_id);
+// A fixed-width table: NAME POOL STATE OSDISK KEY-VERSION REASON (the cluster's name too when
+// the nodes are of several clusters). KEY-VERSION is "platform" for platform-key OS disks.
+std::string FormatNodeTable(const std::vector<nlohmann::json>& nodes);
+
 // The inspect document as a human-readable report: the disk, key status, layers (key ids and
 // versions, wrap algorithm, wrapped DEKs), file and sector layout, and the at-rest proof.
 std::string FormatDiskInspect(const nlohmann::json& doc);

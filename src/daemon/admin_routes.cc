@@ -1,5 +1,6 @@
 #include "daemon/admin_routes.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -9,12 +10,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "arm/errors.h"
 #include "arm/resource_id.h"
 #include "authz/rbac.h"
 #include "common/duration.h"
 #include "common/json.h"
 #include "compute/disk_store.h"
 #include "compute/errors.h"
+#include "containerservice/cluster_store.h"
 #include "daemon/emulated_clock.h"
 #include "daemon/errors.h"
 #include "identity/endpoints.h"
@@ -296,6 +299,57 @@ http::Response HandleDiskInspect(AdminState& st, http::Request& req) {
   return http::Response::Json(200, out);
 }
 
+// ---- AKS nodes ----
+
+http::Response HandleNodes(AdminState& st, http::Request& req) {
+  std::optional<std::string> cluster_id;
+  if (auto c = req.Query("cluster"); c && !c->empty()) {
+    auto id = arm::ResourceId::Parse(*c);
+    if (!id.ok() || id->kind() != arm::ResourceId::Kind::kResource ||
+        !arm::EqualsIgnoreCase(id->ResourceType(), containerservice::kClusterType)) {
+      return Error(MakeError(errors::kInvalidClusterId, *c));
+    }
+    auto caller = AuthorizeFor(st.deps, req, kClusterReadAction, id->ToString());
+    if (auto* r = std::get_if<http::Response>(&caller)) return std::move(*r);
+    bool exists = false;
+    Status read = store::RunInReadTransaction(*st.deps.store, [&](store::Transaction& txn) {
+      BYOK_ASSIGN_OR_RETURN(auto res, txn.Get(id->ToString()));
+      exists = res && arm::EqualsIgnoreCase(res->type, containerservice::kClusterType);
+      return Status::Ok();
+    });
+    if (!read.ok()) {
+      spdlog::error("nodes: cannot read cluster {}: {}", *c, read.ToString());
+      return Error(MakeError(errors::kInternal));
+    }
+    if (!exists) {
+      return Error(MakeError(arm::errors::kResourceNotFound,
+                             std::string(containerservice::kClusterType) + "/" + id->Name(),
+                             id->resource_group()));
+    }
+    cluster_id = id->ToString();
+  } else {
+    auto caller = Authorize(st.deps, req);
+    if (auto* r = std::get_if<http::Response>(&caller)) return std::move(*r);
+  }
+  auto nodes = st.deps.nodes->ListAll();
+  if (!nodes.ok()) {
+    spdlog::error("nodes: cannot list: {}", nodes.status().ToString());
+    return Error(MakeError(errors::kInternal));
+  }
+  std::stable_sort(nodes->begin(), nodes->end(), [](const auto& a, const auto& b) {
+    return store::NormalizeId(a.cluster_id) < store::NormalizeId(b.cluster_id);
+  });
+  json value = json::array();
+  for (const containerservice::NodeInfo& n : *nodes) {
+    if (cluster_id && !arm::EqualsIgnoreCase(n.cluster_id, *cluster_id)) continue;
+    json doc = containerservice::ToJson(n);
+    size_t slash = n.key_url.rfind('/');
+    doc["keyVersion"] = slash == std::string::npos ? "" : n.key_url.substr(slash + 1);
+    value.push_back(std::move(doc));
+  }
+  return http::Response::Json(200, {{"value", std::move(value)}});
+}
+
 }  // namespace
 
 void AddAdminRoutes(http::Router& router, AdminDeps deps) {
@@ -316,6 +370,10 @@ void AddAdminRoutes(http::Router& router, AdminDeps deps) {
                [st](http::Request& req) { return HandleDiskDetach(*st, req); });
     router.Add("GET", "*", "/_byok/admin/disks/inspect",
                [st](http::Request& req) { return HandleDiskInspect(*st, req); });
+  }
+  if (st->deps.nodes != nullptr) {
+    router.Add("GET", "*", "/_byok/admin/nodes",
+               [st](http::Request& req) { return HandleNodes(*st, req); });
   }
 }
 

@@ -32,13 +32,21 @@
 //                                    (AttachmentManager::KeyStatus: can the customer layer be
 //                                    unwrapped now; a purged key says "purged: data
 //                                    unrecoverable").
+//   GET  /_byok/admin/nodes?cluster=ID
+//                                    the AKS nodes (containerservice/nodes.h) of every cluster,
+//                                    or of the managed cluster ID (404 ResourceNotFound if there
+//                                    is none): {"value": [node...]}, each node the NodeInfo
+//                                    document (containerservice::ToJson) plus "keyVersion" (the
+//                                    version of its OS disk's customer key, "" without one),
+//                                    sorted by cluster, then name.
 // Authentication and authorization: an ARM-audience bearer token (401 as ARM answers it, with
 // WWW-Authenticate) whose principal may perform Microsoft.Authorization/roleAssignments/write on
 // the bootstrap subscription (Owner, User Access Administrator); else 403 AuthorizationFailed.
 // The disk routes instead need, on the disk, Microsoft.Compute/disks/beginGetAccess/action
-// (attach, detach: the right to read the disk's data) or Microsoft.Compute/disks/read (inspect).
-// Other errors: daemon/errors.h; the disk routes' from compute/errors.h (ResourceNotFound,
-// OperationNotAllowed, KeyVaultAccessForbidden, KeyVaultKeyNotFound).
+// (attach, detach: the right to read the disk's data) or Microsoft.Compute/disks/read (inspect);
+// GET /_byok/admin/nodes?cluster=ID needs Microsoft.ContainerService/managedClusters/read on the
+// cluster. Other errors: daemon/errors.h; the disk routes' from compute/errors.h
+// (ResourceNotFound, OperationNotAllowed, KeyVaultAccessForbidden, KeyVaultKeyNotFound).
 //
 // Thread safety: handlers are thread-safe; clock advances are serialized.
 // REQUIRES: every pointer in AdminDeps outlives the router's server.
@@ -53,6 +61,7 @@
 #include "common/clock.h"
 #include "common/scheduler.h"
 #include "compute/attachments.h"
+#include "containerservice/nodes.h"
 #include "http/router.h"
 #include "identity/identity_service.h"
 #include "store/store.h"
@@ -62,6 +71,7 @@ namespace byok::daemon {
 inline constexpr char kAdminAction[] = "Microsoft.Authorization/roleAssignments/write";
 inline constexpr char kDiskAccessAction[] = "Microsoft.Compute/disks/beginGetAccess/action";
 inline constexpr char kDiskReadAction[] = "Microsoft.Compute/disks/read";
+inline constexpr char kClusterReadAction[] = "Microsoft.ContainerService/managedClusters/read";
 
 struct AdminDeps {
   store::Store* store = nullptr;
@@ -75,6 +85,8 @@ struct AdminDeps {
   // The disk routes (registered only when both are set).
   compute::AttachmentManager* attachments = nullptr;
   blockstore::BlockStore* blocks = nullptr;
+  // The AKS nodes route (registered only when set).
+  containerservice::NodeManager* nodes = nullptr;
   // Optional: runs at the current time just before a clock advance moves the clock — what a
   // polling monitor (the disks' revocation monitor) would have observed while time passed.
   std::function<Status(TimePoint)> before_clock_advance;

@@ -21,6 +21,8 @@
 #include "compute/disk_encryption_sets.h"
 #include "compute/disks.h"
 #include "compute/vault_key_wrapper.h"
+#include "containerservice/containerservice.h"
+#include "containerservice/nodes.h"
 #include "daemon/admin_routes.h"
 #include "daemon/emulated_clock.h"
 #include "daemon/status_routes.h"
@@ -35,6 +37,7 @@
 #include "keyvault/backup.h"
 #include "keyvault/keys_service.h"
 #include "keyvault/vaults.h"
+#include "kube/api_server.h"
 #include "nbd/server.h"
 #include "store/root_key.h"
 #include "store/sqlite_store.h"
@@ -104,6 +107,8 @@ class DaemonImpl final : public Daemon {
     BYOK_ASSIGN_OR_RETURN(TlsMaterial tls, EnsureTlsMaterial(*store_, dir_, SystemClock::Instance(),
                                                              options.listen_host));
     ca_path_ = tls.ca_cert_path;
+    // The kubeconfigs' certificate-authority-data (containerservice: server_ca_pem()).
+    BYOK_ASSIGN_OR_RETURN(server_ca_pem_, ReadFile(ca_path_));
 
     http::Router router;
     started_ = clock_.Now();
@@ -116,6 +121,9 @@ class DaemonImpl final : public Daemon {
     so_http.certificate_chain_pem = std::move(tls.server_chain_pem);
     so_http.private_key_pem = std::move(tls.server_key_pem);
     so_http.worker_threads = HttpWorkers(options);
+    // kubectl's client certificates: requested from everyone with an empty CA list, checked by
+    // the clusters' API servers (kube/api_server.h) against each cluster's own CA.
+    so_http.request_any_client_certificate = true;
     BYOK_ASSIGN_OR_RETURN(server_, http::Server::Start(std::move(so_http), std::move(router)));
     scheduler_->Start();
 
@@ -207,9 +215,13 @@ class DaemonImpl final : public Daemon {
                     [keys](TimePoint now) { return keys->RunRotationPolicies(now); });
     BYOK_TRY(InitDisks(random));
     BYOK_TRY(InitAttachments(random));
+    BYOK_TRY(InitClusters(random));
     gateway::RegisterAuthorizationProvider(*frontend_, *rbac_);
     identity::AddIdentityRoutes(router, *identity_);
     frontend_->AddRoutes(router);
+    // The clusters' Kubernetes API servers at /k8s/{uniqueId}/... (any host), on the emulated
+    // clock.
+    kube::AddApiServerRoutes(router, kube::ApiServerDeps{store_.get(), &clock_});
 
     AdminDeps ad;
     ad.store = store_.get();
@@ -225,7 +237,14 @@ class DaemonImpl final : public Daemon {
     compute::AttachmentManager* attachments = attachments_.get();
     // The revocation monitor observes the time before a jump too (as it would have while the
     // time passed), so `byok clock advance 1h` right after a key is disabled ends the grace period.
-    ad.before_clock_advance = [attachments](TimePoint now) { return attachments->CheckKeys(now); };
+    // AKS nodes likewise (containerservice.check_nodes).
+    containerservice::NodeManager* nodes = nodes_.get();
+    ad.before_clock_advance = [attachments, nodes](TimePoint now) {
+      Status disks = attachments->CheckKeys(now);
+      Status node_keys = nodes->CheckNodes(now);
+      return disks.ok() ? node_keys : disks;
+    };
+    ad.nodes = nodes;
     AddAdminRoutes(router, std::move(ad));
     return Status::Ok();
   }
@@ -263,10 +282,40 @@ class DaemonImpl final : public Daemon {
     cd.vault_keys = vault_keys_.get();
     cd.operations = operations_.get();
     disk_encryption_sets_ = compute::RegisterDiskEncryptionSetsProvider(*frontend_, cd);
-    compute::RegisterDisksProvider(*frontend_, cd);
+    disks_service_ = compute::RegisterDisksProvider(*frontend_, cd);
     compute::DiskEncryptionSets* des = disk_encryption_sets_.get();
     scheduler_->Add("compute.auto_key_rotation",
                     [des](TimePoint now) { return des->RunAutoKeyRotation(now); });
+    return Status::Ok();
+  }
+
+  // AKS (containerservice/containerservice.h): the NodeManager (nodes and their OS disks through
+  // the disk service and the BlockStore; its revocation monitor on the scheduler) and the
+  // Microsoft.ContainerService providers.
+  Status InitClusters(Random& random) {
+    containerservice::NodeDeps nd;
+    nd.store = store_.get();
+    nd.clock = &clock_;
+    nd.random = &random;
+    nd.blocks = blocks_.get();
+    nd.disks = disks_service_.get();
+    nd.customer_keys = vault_keys_.get();
+    nodes_ = std::make_unique<containerservice::NodeManager>(nd);
+    containerservice::NodeManager* nodes = nodes_.get();
+    scheduler_->Add("containerservice.check_nodes",
+                    [nodes](TimePoint now) { return nodes->CheckNodes(now); });
+    containerservice::ContainerServiceDeps cd;
+    cd.store = store_.get();
+    cd.clock = &clock_;
+    cd.random = &random;
+    cd.rbac = rbac_.get();
+    cd.directory = &identity_->directory();
+    cd.operations = operations_.get();
+    cd.frontend = frontend_.get();
+    cd.nodes = nodes;
+    cd.api_base_url = [this] { return kube_api_base_url(); };
+    cd.server_ca_pem = [this] { return server_ca_pem_; };
+    clusters_ = containerservice::RegisterContainerServiceProviders(*frontend_, std::move(cd));
     return Status::Ok();
   }
 
@@ -328,6 +377,9 @@ class DaemonImpl final : public Daemon {
   std::string url() const override { return url_; }
   uint16_t port() const override { return server_ ? server_->port() : 0; }
   std::string ca_path() const override { return ca_path_; }
+  // The base of the clusters' Kubernetes API server URLs in kubeconfigs: the ARM endpoint as
+  // `byok azure-cli setup` publishes it.
+  std::string kube_api_base_url() const { return fmt::format("https://localhost:{}", port()); }
   compute::NbdEndpoint nbd_endpoint() const {
     return attachments_ ? attachments_->endpoint() : compute::NbdEndpoint{};
   }
@@ -378,13 +430,19 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<blockstore::PlatformKeyWrapper> platform_keys_;
   std::unique_ptr<blockstore::BlockStore> blocks_;
   std::shared_ptr<compute::DiskEncryptionSets> disk_encryption_sets_;
+  std::shared_ptr<compute::DiskService> disks_service_;  // managed disks for other modules (AKS)
   // Declared after the BlockStore and the wrappers (destroyed before them): attachments hold
   // Volumes; the NBD server's connections use both (Shutdown stops it first).
   std::unique_ptr<compute::AttachmentManager> attachments_;
+  // AKS (InitClusters): nodes use the disk service, the BlockStore and the wrappers; their work
+  // runs on operations_, drained by Wait() before destruction.
+  std::unique_ptr<containerservice::NodeManager> nodes_;
+  std::shared_ptr<void> clusters_;
   std::unique_ptr<nbd::Server> nbd_;
   std::unique_ptr<http::Server> server_;
   std::string url_;
   std::string ca_path_;
+  std::string server_ca_pem_;  // the PEM at ca_path_
   TimePoint started_;
   std::mutex mu_;
   bool shut_down_ = false;

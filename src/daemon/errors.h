@@ -43,6 +43,12 @@ inline constexpr ErrorSpec kInvalidDiskId{
     "'{}' is not a managed disk resource id "
     "(/subscriptions/{{subscription}}/resourceGroups/{{group}}/providers/Microsoft.Compute/disks/"
     "{{name}})."};
+// Arg: the value given.
+inline constexpr ErrorSpec kInvalidClusterId{
+    "InvalidParameter", 400,
+    "'{}' is not a managed cluster resource id "
+    "(/subscriptions/{{subscription}}/resourceGroups/{{group}}/providers/"
+    "Microsoft.ContainerService/managedClusters/{{name}})."};
 inline constexpr ErrorSpec kInternal{"InternalServerError", 500,
                                      "The server encountered an internal error."};
 

@@ -54,6 +54,12 @@ struct ResourceTypeSpec {
   // identities; keep a soft-deleted copy outside the group, as Key Vault does). A failure fails
   // the delete operation and rolls the whole cascade back (the group and its resources stay).
   std::function<Status(store::Transaction&, const store::Resource&)> on_cascade_delete;
+  // Called for each stored resource of this type inside a resource group about to be
+  // cascade-deleted, BEFORE the cascade's transaction begins (the caller holds no transaction):
+  // for work that needs its own transactions (an AKS cluster's nodes, disks and node resource
+  // group). It may delete the resource itself. A failure fails the delete operation; what earlier
+  // hooks did stays done.
+  std::function<Status(const store::Resource&)> before_cascade_delete;
 };
 
 // Authenticates a request for ARM: the principal, or the complete 401 response to send.

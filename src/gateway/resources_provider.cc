@@ -361,22 +361,12 @@ class ResourcesProvider {
     Frontend* fe = d_.frontend;
     store::Store* st = d_.store;
     return d_.operations->Start(r, [fe, st, id]() -> ApiResult<json> {
+      if (Status s = PrepareResourceGroupDelete(*st, *fe, id); !s.ok()) {
+        return MakeError(errors::kInternalError, "", s.message());
+      }
       auto txn = st->Begin();
       if (!txn.ok()) return MakeError(errors::kInternalError, "", txn.status().message());
-      auto inside = (*txn)->ListByPrefix(id);
-      if (!inside.ok()) return MakeError(errors::kInternalError, "", inside.status().message());
-      for (const auto& res : *inside) {
-        const ResourceTypeSpec* spec = fe->Find(res.type);
-        if (spec && spec->on_cascade_delete) {
-          // Fail closed: a resource that could not be released (e.g. a vault that could not be
-          // soft-deleted) must not vanish; the whole cascade rolls back and the group stays.
-          if (Status s = spec->on_cascade_delete(**txn, res); !s.ok()) {
-            spdlog::error("cascade delete of {}: {}", res.id, s.ToString());
-            return MakeError(errors::kInternalError, "", s.message());
-          }
-        }
-      }
-      auto n = (*txn)->DeleteByPrefix(id);
+      auto n = DeleteResourceGroupCascade(**txn, *fe, id);
       if (!n.ok()) return MakeError(errors::kInternalError, "", n.status().message());
       if (Status s = (*txn)->Commit(); !s.ok()) {
         return MakeError(errors::kInternalError, "", s.message());
@@ -461,6 +451,67 @@ std::shared_ptr<void> RegisterResourcesProvider(const ResourcesDeps& deps, http:
   auto provider = std::make_shared<ResourcesProvider>(deps);
   provider->Register(router);
   return provider;
+}
+
+Result<store::Resource> CreateResourceGroup(store::Transaction& txn,
+                                            std::string_view subscription_id, std::string_view name,
+                                            std::string_view location, std::string_view managed_by,
+                                            const json& tags) {
+  if (name.empty()) return Status::InvalidArgument("a resource group needs a name");
+  if (auto e = CheckResourceGroupName(std::string(name)))
+    return Status::InvalidArgument(e->message);
+  const arm::Location* loc = arm::FindLocation(location);
+  if (!loc) return Status::InvalidArgument(fmt::format("unknown location '{}'", location));
+  store::Resource res;
+  res.id = ResourceId::ResourceGroup(std::string(subscription_id), std::string(name)).ToString();
+  res.type = "Microsoft.Resources/resourceGroups";
+  res.parent_id = ResourceId::Subscription(std::string(subscription_id)).ToString();
+  res.body = {{"id", res.id},
+              {"name", name},
+              {"type", "Microsoft.Resources/resourceGroups"},
+              {"location", loc->name},
+              {"tags", tags.is_object() ? tags : json::object()},
+              {"properties", {{"provisioningState", "Succeeded"}}}};
+  if (!managed_by.empty()) res.body["managedBy"] = managed_by;
+  return txn.Create(std::move(res));
+}
+
+Status PrepareResourceGroupDelete(store::Store& store, const Frontend& frontend,
+                                  std::string_view resource_group_id) {
+  std::vector<store::Resource> inside;
+  BYOK_TRY(store::RunInReadTransaction(store, [&](store::Transaction& txn) -> Status {
+    BYOK_ASSIGN_OR_RETURN(inside, txn.ListByPrefix(resource_group_id));
+    return Status::Ok();
+  }));
+  for (const store::Resource& res : inside) {
+    const ResourceTypeSpec* spec = frontend.Find(res.type);
+    if (spec && spec->before_cascade_delete) {
+      if (Status s = spec->before_cascade_delete(res); !s.ok()) {
+        spdlog::error("preparing the cascade delete of {}: {}", res.id, s.ToString());
+        return s;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<int> DeleteResourceGroupCascade(store::Transaction& txn, const Frontend& frontend,
+                                       std::string_view resource_group_id) {
+  BYOK_ASSIGN_OR_RETURN(auto group, txn.Get(resource_group_id));
+  if (!group) return Status::NotFound(fmt::format("resource group {}", resource_group_id));
+  BYOK_ASSIGN_OR_RETURN(auto inside, txn.ListByPrefix(resource_group_id));
+  for (const auto& res : inside) {
+    const ResourceTypeSpec* spec = frontend.Find(res.type);
+    if (spec && spec->on_cascade_delete) {
+      // Fail closed: a resource that could not be released (e.g. a vault that could not be
+      // soft-deleted) must not vanish; the whole cascade rolls back and the group stays.
+      if (Status s = spec->on_cascade_delete(txn, res); !s.ok()) {
+        spdlog::error("cascade delete of {}: {}", res.id, s.ToString());
+        return s;
+      }
+    }
+  }
+  return txn.DeleteByPrefix(resource_group_id);
 }
 
 Status EnsureSubscription(store::Store& store, const std::string& subscription_id,

@@ -8,6 +8,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "gateway/frontend.h"
 #include "gateway/operations.h"
@@ -25,6 +28,26 @@ struct ResourcesDeps {
 
 // The returned handle owns the handlers' state: keep it alive as long as the router and front end.
 std::shared_ptr<void> RegisterResourcesProvider(const ResourcesDeps& deps, http::Router& router);
+
+// Resource groups for other modules (an AKS cluster's node resource group):
+//
+// Creates resource group `name` of `subscription_id` inside `txn`, as a PUT of a new group would
+// store it (location canonical, e.g. "eastus"; managed_by the id of the resource that manages the
+// group, "" for none). kInvalidArgument for a name a PUT would refuse or an unknown location,
+// kAlreadyExists if the group exists.
+Result<store::Resource> CreateResourceGroup(store::Transaction& txn,
+                                            std::string_view subscription_id, std::string_view name,
+                                            std::string_view location, std::string_view managed_by,
+                                            const nlohmann::json& tags = nlohmann::json::object());
+// The first half of a resource-group delete: runs the before_cascade_delete hook of every
+// resource inside the group (see ResourceTypeSpec). REQUIRES: the caller holds no transaction.
+Status PrepareResourceGroupDelete(store::Store& store, const Frontend& frontend,
+                                  std::string_view resource_group_id);
+// The second half: inside `txn`, runs the on_cascade_delete hook of every resource inside the
+// group and deletes the group with everything in it. Returns how many resources went (the group
+// included); kNotFound if the group does not exist. The caller commits.
+Result<int> DeleteResourceGroupCascade(store::Transaction& txn, const Frontend& frontend,
+                                       std::string_view resource_group_id);
 
 // Creates the subscription resource if missing (bootstrap). Idempotent.
 Status EnsureSubscription(store::Store& store, const std::string& subscription_id,

@@ -19,6 +19,9 @@
 //     http/errors.h as Azure envelopes; after a 400/413/417/431/503 the connection is closed.
 //     A handler that throws, or returns a status outside 200..599, yields 500
 //     InternalServerError (the exception message goes to logger "byok", never to the client).
+//   - Client certificates: not requested by default; requested and verified against a CA
+//     (client_ca_pem), or requested from everyone and passed on unverified for the handler to
+//     check (request_any_client_certificate). See ServerOptions.
 //   - Limits: see ServerOptions. Untrusted input never crashes the server.
 //   - Access log: one line per response on spdlog logger "access" (created with a stderr sink if
 //     missing): remote, method, path and query (values of sensitive-looking parameters
@@ -58,6 +61,15 @@ struct ServerOptions {
   // and verified against it; unverifiable certificates are refused at handshake. The verified
   // leaf is passed to handlers in Request::client_cert_der.
   std::string client_ca_pem;
+  // If true: every client is REQUESTED (not required) to present a certificate, with an EMPTY
+  // list of acceptable CAs (Go's crypto/tls, i.e. kubectl, sends its certificate only when that
+  // list is empty or names its issuer), and ANY certificate is accepted at the handshake:
+  // self-signed, unknown issuer, expired — no chain verification happens there. The leaf (DER)
+  // is passed to handlers in Request::client_cert_der, UNVERIFIED: a handler that relies on it
+  // must verify it itself (e.g. the Kubernetes API against its cluster's CA). Clients without a
+  // certificate (curl, az, the SDKs) are unaffected. Exclusive with client_ca_pem
+  // (InvalidArgument when both are set).
+  bool request_any_client_certificate = false;
   size_t max_header_bytes = 64 * 1024;      // request line + fields; beyond → 431 + close
   size_t max_body_bytes = 8 * 1024 * 1024;  // larger → 413 before reading the body, then close
   size_t max_connections = 1024;            // beyond: accept and close at once

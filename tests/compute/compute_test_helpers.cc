@@ -143,7 +143,7 @@ void ComputeFixture::SetUp() {
   cd.vault_keys = vault_keys_.get();
   cd.operations = ops_.get();
   des_ = RegisterDiskEncryptionSetsProvider(*fe_, cd);
-  RegisterDisksProvider(*fe_, cd);
+  disks_ = RegisterDisksProvider(*fe_, cd);
 }
 
 void ComputeFixture::TearDown() {
@@ -151,6 +151,7 @@ void ComputeFixture::TearDown() {
   ops_.reset();
   fe_.reset();
   des_.reset();
+  disks_.reset();
   resources_.reset();
   blocks_.reset();
   audit_.reset();

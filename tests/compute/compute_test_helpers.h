@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "compute/disk_encryption_sets.h"
+#include "compute/disks.h"
 #include "compute/vault_key_wrapper.h"
 #include "gateway/frontend.h"
 #include "gateway/operations.h"
@@ -121,6 +122,7 @@ class ComputeFixture : public ::testing::Test {
   http::Router arm_router_;
   std::shared_ptr<void> resources_;
   std::shared_ptr<DiskEncryptionSets> des_;
+  std::shared_ptr<DiskService> disks_;  // the disks provider's service
   int next_request_ = 0;
 };
 

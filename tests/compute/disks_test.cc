@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "authz/roles.h"
+#include "compute/attachments.h"
 #include "compute/compute_test_helpers.h"
 #include "compute/disk_store.h"
 #include "compute/disks.h"
@@ -252,6 +253,116 @@ TEST_F(DisksTest, ResizeStatesAndEncryptionChanges) {
   Drain();
   EXPECT_FALSE(std::filesystem::exists(blocks_->PathOf(uid)));
   EXPECT_FALSE(identity_->directory().FindManagedIdentity(DesId("rg", "des2")).ok());
+}
+
+// DiskService: the ARM create path without a caller (no linked-scope check), optionally Attached,
+// and a delete that does not refuse attached disks.
+json ServiceDiskBody(const std::string& des_id, int size_gb = 4) {
+  json props = {
+      {"creationData", {{"createOption", "Empty"}}}, {"diskSizeGB", size_gb}, {"osType", "Linux"}};
+  if (!des_id.empty()) {
+    props["encryption"] = {{"type", "EncryptionAtRestWithCustomerKey"},
+                           {"diskEncryptionSetId", des_id}};
+  }
+  return {{"location", kLocation}, {"sku", {{"name", "Premium_LRS"}}}, {"properties", props}};
+}
+
+TEST_F(DisksTest, ServiceCreatesAttachedDisksAndDeletesThem) {
+  CreateDesWithAccess("rg", "des1", "kv1", kid_);
+  const std::string vm = RgId("rg") +
+                         "/providers/Microsoft.Compute/virtualMachineScaleSets/vmss/"
+                         "virtualMachines/0";
+  auto created = disks_->Create(DiskId("rg", "os1"), ServiceDiskBody(DesId("rg", "des1")), vm);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ((*created)["properties"]["diskState"], "Attached");
+  EXPECT_EQ((*created)["managedBy"], vm);
+  EXPECT_EQ((*created)["properties"]["osType"], "Linux");
+  EXPECT_EQ((*created)["properties"]["encryption"]["type"], "EncryptionAtRestWithCustomerKey");
+  // Stored like any disk: ARM GET shows the same document.
+  json got = Body(Arm("GET", DiskId("rg", "os1")));
+  EXPECT_EQ(got["properties"]["uniqueId"], (*created)["properties"]["uniqueId"]);
+  EXPECT_EQ(got["managedBy"], vm);
+  auto h = HeaderOf(DiskId("rg", "os1"));
+  ASSERT_EQ(h.layers.size(), 1u);
+  EXPECT_EQ(h.layers[0].key.key_id, kid_);
+  WriteAndCheck(DiskId("rg", "os1"), 0x44);
+
+  // ARM DELETE refuses an attached disk; the service deletes it, and its file.
+  auto r = Arm("DELETE", DiskId("rg", "os1"));
+  EXPECT_EQ(r.status, 409) << r.body;
+  std::string uid = got["properties"].value("uniqueId", "");
+  auto deleted = disks_->Delete(DiskId("rg", "os1"));
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_TRUE(*deleted);
+  EXPECT_FALSE(std::filesystem::exists(blocks_->PathOf(uid)));
+  EXPECT_EQ(Code(Arm("GET", DiskId("rg", "os1"))), "ResourceNotFound");
+  deleted = disks_->Delete(DiskId("rg", "os1"));
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_FALSE(*deleted);
+
+  // Unattached without managed_by.
+  created = disks_->Create(DiskId("rg", "plain"), ServiceDiskBody(""), "");
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ((*created)["properties"]["diskState"], "Unattached");
+  EXPECT_FALSE(created->contains("managedBy"));
+  EXPECT_EQ((*created)["properties"]["encryption"]["type"], "EncryptionAtRestWithPlatformKey");
+}
+
+TEST_F(DisksTest, ServiceValidatesAsArmDoes) {
+  CreateDesWithAccess("rg", "des1", "kv1", kid_);
+  // No linked-scope check (there is no caller), but the same validation and key checks.
+  EXPECT_EQ(disks_->Create(DiskId("rg", "d"), ServiceDiskBody("", 0), "").error().code,
+            "InvalidParameter");
+  EXPECT_EQ(
+      disks_->Create(DiskId("rg", "d"), ServiceDiskBody(DesId("rg", "nope")), "").error().code,
+      "ResourceNotFound");
+  auto des2 = Body(PutDes("rg", "des2", "kv1", kid_));  // its identity has no access
+  ASSERT_TRUE(des2.contains("identity"));
+  auto r = disks_->Create(DiskId("rg", "d"), ServiceDiskBody(DesId("rg", "des2")), "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "KeyVaultAccessForbidden");
+  EXPECT_EQ(r.error().http_status, 400);
+  // The name exists: 409 Conflict (an ARM PUT would update instead).
+  ASSERT_EQ(PutDisk("rg", "taken", 4).status, 200);
+  r = disks_->Create(DiskId("rg", "taken"), ServiceDiskBody(""), "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "Conflict");
+  EXPECT_EQ(r.error().http_status, 409);
+  // The resource group must exist; the id must be a disk id.
+  r = disks_->Create(DiskId("nogroup", "d"), ServiceDiskBody(""), "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "ResourceGroupNotFound");
+  EXPECT_EQ(disks_->Create(DesId("rg", "x"), ServiceDiskBody(""), "").error().code,
+            "InvalidParameter");
+  // Nothing was left behind: only "taken" exists, and only its file.
+  EXPECT_EQ(Body(Arm("GET", RgId("rg") + "/providers/Microsoft.Compute/disks"))["value"].size(),
+            1u);
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path() + "/disks")) {
+    files += e.path().extension() == ".disk";
+  }
+  EXPECT_EQ(files, 1u);
+}
+
+TEST_F(DisksTest, ServiceDeleteEndsAnNbdAttachment) {
+  ASSERT_EQ(PutDisk("rg", "d1", 4).status, 200);
+  AttachmentDeps ad;
+  ad.store = store_.get();
+  ad.clock = &clock_;
+  ad.random = &CryptoRandom();
+  ad.blocks = blocks_.get();
+  ad.customer_keys = vault_keys_.get();
+  AttachmentManager attachments(ad);
+  attachments.SetEndpoint(NbdEndpoint{"127.0.0.1", 10809, ""});
+  auto a = attachments.Attach(DiskId("rg", "d1"), "test");
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  ASSERT_TRUE(attachments.Resolve(a->export_name).ok());
+  auto deleted = disks_->Delete(DiskId("rg", "d1"));
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_TRUE(*deleted);
+  auto found = attachments.Find(DiskId("rg", "d1"));
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
 }
 
 }  // namespace

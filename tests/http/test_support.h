@@ -32,6 +32,8 @@ struct TestPki {
   std::string client_cert_file, client_key_file;
   std::string client_cert_der;                                // DER of client_cert_file
   std::string other_client_cert_file, other_client_key_file;  // from an untrusted CA
+  std::string self_signed_cert_file, self_signed_key_file;    // a self-signed client cert
+  std::string other_client_cert_der, self_signed_cert_der;    // DER of those two
 };
 const TestPki& Pki();
 

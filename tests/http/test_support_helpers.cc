@@ -107,8 +107,15 @@ TestPki MakePki() {
   MakeCa(p.dir, "other-ca", "/CN=some other CA");
   IssueLeaf(p.dir, "other-ca", "other-client", "/CN=intruder",
             "extendedKeyUsage=clientAuth\\nbasicConstraints=CA:FALSE\\n", 3001);
-  RunOrDie(
-      fmt::format("openssl x509 -in '{0}/client.pem' -outform DER -out '{0}/client.der'", p.dir));
+  RunOrDie(fmt::format(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "
+      "'{0}/self-signed.key' -out '{0}/self-signed.pem' -days 2 -subj '/CN=self-signed' "
+      "-addext 'extendedKeyUsage=clientAuth'",
+      p.dir));
+  for (const char* name : {"client", "other-client", "self-signed"}) {
+    RunOrDie(
+        fmt::format("openssl x509 -in '{0}/{1}.pem' -outform DER -out '{0}/{1}.der'", p.dir, name));
+  }
   p.ca_file = p.dir + "/ca.pem";
   p.server_cert_pem = ReadAll(p.dir + "/server.pem");
   p.server_key_pem = ReadAll(p.dir + "/server.key");
@@ -118,6 +125,10 @@ TestPki MakePki() {
   p.client_cert_der = ReadAll(p.dir + "/client.der");
   p.other_client_cert_file = p.dir + "/other-client.pem";
   p.other_client_key_file = p.dir + "/other-client.key";
+  p.self_signed_cert_file = p.dir + "/self-signed.pem";
+  p.self_signed_key_file = p.dir + "/self-signed.key";
+  p.other_client_cert_der = ReadAll(p.dir + "/other-client.der");
+  p.self_signed_cert_der = ReadAll(p.dir + "/self-signed.der");
   return p;
 }
 

@@ -1,6 +1,7 @@
 // TLS policy: protocol versions, ALPN, SNI with the vault wildcard, client certificates.
 #include <openssl/ssl.h>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@ using testing::Pki;
 using testing::StartTestServer;
 using testing::TestClient;
 using testing::TestClientOptions;
+using testing::TestPki;
 
 Router CertRouter() {
   Router router;
@@ -155,6 +157,94 @@ TEST(TlsTest, ClientCertificateIsNotRequestedWithoutClientCa) {
   auto r = (*c)->Send("GET", "/whoami");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->body, R"({"cert":""})");
+}
+
+ServerOptions AnyClientCertOptions() {
+  ServerOptions o = testing::TestServerOptions();
+  o.request_any_client_certificate = true;
+  return o;
+}
+
+TEST(TlsTest, AnyClientCertificateReachesTheHandlerUnverified) {
+  auto server = StartTestServer(CertRouter(), AnyClientCertOptions());
+  ASSERT_NE(server, nullptr);
+  struct Case {
+    std::string cert, key, der;
+  };
+  const TestPki& pki = Pki();
+  for (const Case& c :
+       {Case{pki.client_cert_file, pki.client_key_file, pki.client_cert_der},
+        Case{pki.other_client_cert_file, pki.other_client_key_file, pki.other_client_cert_der},
+        Case{pki.self_signed_cert_file, pki.self_signed_key_file, pki.self_signed_cert_der}}) {
+    for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+      TestClientOptions o;
+      o.cert_file = c.cert;
+      o.key_file = c.key;
+      o.max_version = version;
+      auto client = TestClient::Connect(server->port(), o);
+      ASSERT_TRUE(client.ok()) << c.cert << ": " << client.status().ToString();
+      auto r = (*client)->Send("GET", "/whoami");
+      ASSERT_TRUE(r.ok()) << c.cert << " " << version << ": " << r.status().ToString();
+      EXPECT_EQ(r->status, 200);
+      EXPECT_EQ(nlohmann::json::parse(r->body)["cert"], HexEncode(AsBytes(c.der))) << c.cert;
+      // Keep-alive: the same certificate on the next request of the connection.
+      r = (*client)->Send("GET", "/whoami");
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(nlohmann::json::parse(r->body)["cert"], HexEncode(AsBytes(c.der))) << c.cert;
+    }
+  }
+}
+
+TEST(TlsTest, AnyClientCertificateModeWorksWithoutCertificate) {
+  auto server = StartTestServer(CertRouter(), AnyClientCertOptions());
+  ASSERT_NE(server, nullptr);
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    TestClientOptions o;
+    o.max_version = version;
+    auto c = TestClient::Connect(server->port(), o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    auto r = (*c)->Send("GET", "/whoami");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, R"({"cert":""})");
+  }
+  // curl without a certificate, as az and the SDKs connect.
+  int code = -1;
+  std::string out =
+      testing::RunCommand(fmt::format("curl -sS --cacert '{}' https://localhost:{}/whoami 2>&1",
+                                      Pki().ca_file, server->port()),
+                          &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, R"({"cert":""})");
+}
+
+// What Go's crypto/tls (kubectl) needs to send its certificate: a CertificateRequest naming no CA.
+TEST(TlsTest, AnyClientCertificateModeSendsAnEmptyCaList) {
+  auto server = StartTestServer(CertRouter(), AnyClientCertOptions());
+  ASSERT_NE(server, nullptr);
+  auto with_ca = StartTestServer(CertRouter(), ClientCaOptions());
+  ASSERT_NE(with_ca, nullptr);
+  for (const char* version : {"-tls1_2", "-tls1_3"}) {
+    int code = -1;
+    std::string out = testing::RunCommand(
+        fmt::format("openssl s_client {} -connect 127.0.0.1:{} -CAfile '{}' </dev/null 2>&1",
+                    version, server->port(), Pki().ca_file),
+        &code);
+    EXPECT_THAT(out, ::testing::HasSubstr("No client certificate CA names sent")) << version;
+    out = testing::RunCommand(
+        fmt::format("openssl s_client {} -connect 127.0.0.1:{} -CAfile '{}' </dev/null 2>&1",
+                    version, with_ca->port(), Pki().ca_file),
+        &code);
+    EXPECT_THAT(out, ::testing::HasSubstr("Acceptable client certificate CA names")) << version;
+  }
+}
+
+TEST(TlsTest, AnyClientCertificateAndClientCaAreExclusive) {
+  ServerOptions o = AnyClientCertOptions();
+  o.client_ca_pem = Pki().client_ca_pem;
+  auto server = Server::Start(std::move(o), CertRouter());
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -81,6 +81,10 @@ int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const uns
   return SSL_TLSEXT_ERR_OK;
 }
 
+// request_any_client_certificate: no verdict at the handshake (unknown issuers, self-signed and
+// expired certificates included); SSL_get0_peer_certificate still yields the leaf.
+int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
+
 }  // namespace
 
 Result<SslCtxPtr> MakeServerTlsContext(const ServerOptions& options) {
@@ -117,7 +121,15 @@ Result<SslCtxPtr> MakeServerTlsContext(const ServerOptions& options) {
     if (SSL_CTX_check_private_key(c) != 1) return Fail("private key does not match certificate");
   }
 
-  if (!options.client_ca_pem.empty()) {
+  if (options.request_any_client_certificate && !options.client_ca_pem.empty()) {
+    return Status::InvalidArgument(
+        "TLS set-up: client_ca_pem and request_any_client_certificate are exclusive");
+  }
+  if (options.request_any_client_certificate) {
+    // CertificateRequest with no certificate_authorities (the client CA list stays empty), and a
+    // verify callback that accepts whatever chain the client sent: handlers verify the leaf.
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, AcceptAnyCertificate);
+  } else if (!options.client_ca_pem.empty()) {
     BYOK_ASSIGN_OR_RETURN(std::vector<X509Ptr> cas,
                           ReadCertificates(options.client_ca_pem, "client_ca_pem"));
     X509_STORE* store = SSL_CTX_get_cert_store(c);

@@ -3,7 +3,8 @@
 //   - TLS 1.2 minimum (1.3 preferred); ECDHE + AEAD cipher suites for 1.2; X25519/P-256/P-384;
 //   - no compression, no renegotiation, server cipher preference;
 //   - ALPN: "http/1.1" when the client offers it, no ALPN otherwise (never h2);
-//   - client certificates requested (not required) and verified when client_ca_pem is set.
+//   - client certificates requested (not required) and verified when client_ca_pem is set;
+//     requested with an empty CA list and accepted unverified when request_any_client_certificate.
 //
 // Thread safety: MakeServerTlsContext is thread-safe; the returned context is shared read-only
 // by every connection.
