@@ -30,10 +30,13 @@ std::string PoolMode(const store::Resource& pool) {
   return StringOf(pool.body.value("properties", json::object()), "mode");
 }
 
-// Whether another pool than `name` is a System pool.
+// Whether another pool than `name`, not itself being deleted, is a System pool.
 bool OtherSystemPool(const ClusterState& state, std::string_view name) {
   for (const store::Resource& p : state.pools) {
-    if (!EqualsIgnoreCase(StringOf(p.body, "name"), name) && PoolMode(p) == "System") return true;
+    if (!EqualsIgnoreCase(StringOf(p.body, "name"), name) && !IsDeleting(p.body) &&
+        PoolMode(p) == "System") {
+      return true;
+    }
   }
   return false;
 }

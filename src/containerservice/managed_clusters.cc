@@ -454,6 +454,7 @@ http::Response Provider::UpdateCluster(ArmRequest& r, const ClusterState& state)
   std::map<std::string, std::string> modes;
   std::map<std::string, int> counts;
   for (const store::Resource& p : state.pools) {
+    if (IsDeleting(p.body)) continue;  // going away: neither a System pool nor to be written back
     std::string n = arm::AsciiLower(StringOf(p.body, "name"));
     modes[n] = StringOf(p.body.value("properties", json::object()), "mode");
     counts[n] = p.body.value("properties", json::object()).value("count", 0);
@@ -475,6 +476,8 @@ http::Response Provider::UpdateCluster(ArmRequest& r, const ClusterState& state)
       for (const store::Resource& p : state.pools) {
         if (EqualsIgnoreCase(StringOf(p.body, "name"), pool_name)) existing = &p;
       }
+      // The CLI's read-modify-write echoes a pool whose delete is queued: leave it to that delete.
+      if (existing && IsDeleting(existing->body)) continue;
       ApiResult<PoolSpec> spec = existing ? ParsePoolUpdate(profile, existing->body, ctx)
                                           : ParseNewPool(pool_name, profile, ctx);
       if (!spec.ok()) return ArmError(spec.error());
@@ -615,7 +618,7 @@ http::Response Provider::DeleteCluster(ArmRequest& r) {
   std::shared_ptr<Provider> self = shared_from_this();
   return d_.operations->Start(r, [self, cluster_id]() -> ApiResult<json> {
     if (Status st = self->DeleteEverything(cluster_id); !st.ok()) {
-      (void)self->SetStates(cluster_id, "Failed", "", false);
+      (void)self->SetStates(cluster_id, "Failed", "", false, "", /*deleting_op=*/true);
       return self->InternalError(st);
     }
     return json();

@@ -618,7 +618,14 @@ class NodeManager::Impl {
     }
     for (const std::string& uid : clusters) {
       std::shared_ptr<std::mutex> cluster_mu = ClusterMutex(uid);
-      std::lock_guard serial(*cluster_mu);
+      // A cluster whose nodes are being added or removed (a scale-up of 100 nodes takes a while)
+      // is checked on the next run: the scheduler's other tasks and `byok clock advance` must
+      // not wait for it.
+      std::unique_lock serial(*cluster_mu, std::try_to_lock);
+      if (!serial.owns_lock()) {
+        spdlog::debug("nodes: cluster {} is busy; its key check waits for the next run", uid);
+        continue;
+      }
       BYOK_ASSIGN_OR_RETURN(std::vector<NodeInfo> nodes, Load(uid, ""));  // fresh, under the lock
       for (NodeInfo& n : nodes) {
         if (Status s = CheckOne(n, now); !s.ok()) {

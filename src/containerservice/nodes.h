@@ -34,7 +34,9 @@
 // clock) has passed since the first failure (keyUnavailableSince, persisted), then it stops:
 // state "Stopped", its Volume locked, reason naming the key and Key Vault's error (as a VM shut
 // down by Azure when its key is revoked). Success → keyUnavailableSince cleared; a node stopped by
-// revocation boots again (Ready, bootCount + 1).
+// revocation boots again (Ready, bootCount + 1). A cluster whose nodes are being added, removed,
+// stopped or started at that moment is skipped until the next run (the check never waits for a
+// long scale operation).
 //
 // Stop/Start (az aks stop/start): Stop locks every node's disk (state "Deallocated"); Start boots
 // them again.

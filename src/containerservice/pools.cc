@@ -261,4 +261,10 @@ json ProfileOf(const json& pool_document) {
   return profile;
 }
 
+bool IsDeleting(const nlohmann::json& document) {
+  auto props = document.find("properties");
+  return props != document.end() && props->is_object() &&
+         StringOf(*props, "provisioningState") == "Deleting";
+}
+
 }  // namespace byok::containerservice::internal

@@ -55,4 +55,8 @@ nlohmann::json ProfileOf(const nlohmann::json& pool_document);
 // A string member, or "" (absent, null or not a string).
 std::string StringOf(const nlohmann::json& obj, const char* key);
 
+// Whether a stored pool (or cluster) document is being deleted (provisioningState "Deleting"):
+// such a pool no longer counts as one of the cluster's pools.
+bool IsDeleting(const nlohmann::json& document);
+
 }  // namespace byok::containerservice::internal

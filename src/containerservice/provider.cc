@@ -126,10 +126,12 @@ json Provider::ClusterDocument(const ClusterState& state) {
 }
 
 Status Provider::SetStates(const std::string& cluster_id, const std::string& provisioning,
-                           const std::string& power, bool pools, const std::string& only_pool) {
+                           const std::string& power, bool pools, const std::string& only_pool,
+                           bool deleting_op) {
   return store::RunInTransaction(*d_.store, [&](store::Transaction& txn) -> Status {
     BYOK_ASSIGN_OR_RETURN(auto state, Load(txn, cluster_id));
     if (!state) return Status::Ok();
+    if (!deleting_op && internal::IsDeleting(state->cluster.body)) return Status::Ok();
     if (only_pool.empty()) {
       store::Resource c = state->cluster;
       c.body["properties"]["provisioningState"] = provisioning;

@@ -80,9 +80,12 @@ class Provider : public std::enable_shared_from_this<Provider> {
   // Deletes the cluster with everything it owns (containerservice.h). OK if it is gone.
   Status DeleteEverything(const std::string& cluster_id);
   // Sets properties.provisioningState (and powerState when non-empty) of the cluster and, when
-  // `pools` is set, of every pool (or only `only_pool`).
+  // `pools` is set, of every pool (or only `only_pool`). A cluster being deleted is left alone
+  // (an operation queued before the delete must not revive it) unless `deleting_op` (the delete
+  // operation itself reporting its failure).
   Status SetStates(const std::string& cluster_id, const std::string& provisioning,
-                   const std::string& power, bool pools, const std::string& only_pool = "");
+                   const std::string& power, bool pools, const std::string& only_pool = "",
+                   bool deleting_op = false);
   // Contributor on the node resource group for the cluster identity (idempotent).
   Status GrantNodeGroupContributor(const ClusterRecord& c);
 

@@ -500,6 +500,36 @@ TEST_F(ManagedClustersTest, AgentPools) {
   EXPECT_EQ(Arm("GET", PoolId("nope", "np"), nullptr, "", kApi).status, 404);
 }
 
+TEST_F(ManagedClustersTest, APoolBeingDeletedIsNoLongerASystemPool) {
+  CreateCluster("c1", des_id_, "Managed", "Standard_DS2_v2", 1);
+  ASSERT_EQ(PutAndWait(PoolId("c1", "sys2"), PoolBody(1, "Managed", "", "System")), "Succeeded");
+  json cluster = Get(ClusterId("c1"));  // what a read-modify-write client holds
+  // sys2's delete is queued (its operation has not run yet).
+  ASSERT_TRUE(store::RunInTransaction(*store_, [&](store::Transaction& txn) -> Status {
+                BYOK_ASSIGN_OR_RETURN(auto pool, txn.Get(PoolId("c1", "sys2")));
+                if (!pool) return Status::NotFound("sys2");
+                pool->body["properties"]["provisioningState"] = "Deleting";
+                return txn.Put(std::move(*pool)).status();
+              }).ok());
+  // So nodepool1 is the last System pool: it can't go, nor turn into a User pool (also not
+  // through the cluster document).
+  auto r = Arm("DELETE", PoolId("c1", "nodepool1"), nullptr, "", kApi);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(Message(r), "There has to be at least one system agent pool.");
+  json sys = Get(PoolId("c1", "nodepool1"));
+  sys["properties"]["mode"] = "User";
+  EXPECT_EQ(Code(Put(PoolId("c1", "nodepool1"), sys)), "OperationNotAllowed");
+  json as_user = cluster;
+  for (json& p : as_user["properties"]["agentPoolProfiles"]) {
+    if (p["name"] == "nodepool1") p["mode"] = "User";
+  }
+  EXPECT_EQ(Code(Put(ClusterId("c1"), as_user)), "OperationNotAllowed");
+  // The CLI's read-modify-write PUT echoes sys2: it is not written back (its delete stands).
+  cluster["tags"] = {{"team", "a"}};
+  ASSERT_EQ(PutAndWait(ClusterId("c1"), cluster, 200), "Succeeded") << last_error_.dump();
+  EXPECT_EQ(Get(PoolId("c1", "sys2"))["properties"]["provisioningState"], "Deleting");
+}
+
 TEST_F(ManagedClustersTest, StopStartAndCredentials) {
   CreateCluster("c1", des_id_, "Managed", "Standard_DS2_v2", 1);
   auto r = Arm("POST", ClusterId("c1") + "/stop", nullptr, "", kApi);
