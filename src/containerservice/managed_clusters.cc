@@ -655,52 +655,22 @@ http::Response Provider::ListCredential(ArmRequest& r, CredentialKind kind) {
 
 // ---- stop / start ----
 
-http::Response Provider::StopCluster(ArmRequest& r) {
-  std::optional<ClusterState> state;
-  std::optional<ApiError> refused;
-  Status s = store::RunInTransaction(*d_.store, [&](store::Transaction& txn) -> Status {
-    BYOK_ASSIGN_OR_RETURN(state, Load(txn, r.path.id.ToString()));
-    if (!state) return Status::Ok();
-    if (InProgress(state->record.provisioning_state)) {
-      refused = MakeError(errors::kOperationNotAllowedInState, "stop", state->record.name,
-                          state->record.provisioning_state);
-      return Status::Ok();
-    }
-    state->cluster.body["properties"]["provisioningState"] = "Stopping";
-    BYOK_ASSIGN_OR_RETURN(auto put, txn.Put(state->cluster));
-    (void)put;
-    return Status::Ok();
-  });
-  if (!s.ok()) return Internal(r, s);
-  if (!state) return ClusterNotFound(r.path.id);
-  if (refused) return ArmError(*refused);
-  std::shared_ptr<Provider> self = shared_from_this();
-  std::string cluster_id = state->cluster.id, uid = state->record.unique_id;
-  return d_.operations->Start(r, [self, cluster_id, uid]() -> ApiResult<json> {
-    if (Status st = self->d_.nodes->StopAll(uid); !st.ok()) {
-      (void)self->SetStates(cluster_id, "Failed", "", false);
-      return self->InternalError(st);
-    }
-    if (Status st = self->SetStates(cluster_id, "Succeeded", "Stopped", true); !st.ok()) {
-      return self->InternalError(st);
-    }
-    spdlog::info("managed cluster {} stopped", cluster_id);
-    return json();
-  });
-}
+http::Response Provider::StopCluster(ArmRequest& r) { return ChangePower(r, /*stop=*/true); }
+http::Response Provider::StartCluster(ArmRequest& r) { return ChangePower(r, /*stop=*/false); }
 
-http::Response Provider::StartCluster(ArmRequest& r) {
+http::Response Provider::ChangePower(ArmRequest& r, bool stop) {
+  const char* verb = stop ? "stop" : "start";
   std::optional<ClusterState> state;
   std::optional<ApiError> refused;
   Status s = store::RunInTransaction(*d_.store, [&](store::Transaction& txn) -> Status {
     BYOK_ASSIGN_OR_RETURN(state, Load(txn, r.path.id.ToString()));
     if (!state) return Status::Ok();
     if (InProgress(state->record.provisioning_state)) {
-      refused = MakeError(errors::kOperationNotAllowedInState, "start", state->record.name,
+      refused = MakeError(errors::kOperationNotAllowedInState, verb, state->record.name,
                           state->record.provisioning_state);
       return Status::Ok();
     }
-    state->cluster.body["properties"]["provisioningState"] = "Starting";
+    state->cluster.body["properties"]["provisioningState"] = stop ? "Stopping" : "Starting";
     BYOK_ASSIGN_OR_RETURN(auto put, txn.Put(state->cluster));
     (void)put;
     return Status::Ok();
@@ -710,15 +680,17 @@ http::Response Provider::StartCluster(ArmRequest& r) {
   if (refused) return ArmError(*refused);
   std::shared_ptr<Provider> self = shared_from_this();
   std::string cluster_id = state->cluster.id, uid = state->record.unique_id;
-  return d_.operations->Start(r, [self, cluster_id, uid]() -> ApiResult<json> {
-    if (Status st = self->d_.nodes->StartAll(uid); !st.ok()) {
+  return d_.operations->Start(r, [self, cluster_id, uid, stop]() -> ApiResult<json> {
+    Status changed = stop ? self->d_.nodes->StopAll(uid) : self->d_.nodes->StartAll(uid);
+    if (!changed.ok()) {
       (void)self->SetStates(cluster_id, "Failed", "", false);
+      return self->InternalError(changed);
+    }
+    if (Status st = self->SetStates(cluster_id, "Succeeded", stop ? "Stopped" : "Running", true);
+        !st.ok()) {
       return self->InternalError(st);
     }
-    if (Status st = self->SetStates(cluster_id, "Succeeded", "Running", true); !st.ok()) {
-      return self->InternalError(st);
-    }
-    spdlog::info("managed cluster {} started", cluster_id);
+    spdlog::info("managed cluster {} {}", cluster_id, stop ? "stopped" : "started");
     return json();
   });
 }

@@ -54,6 +54,9 @@ class Provider : public std::enable_shared_from_this<Provider> {
   http::Response ListCredential(gateway::ArmRequest& r, CredentialKind kind);
   http::Response StopCluster(gateway::ArmRequest& r);
   http::Response StartCluster(gateway::ArmRequest& r);
+  // Both: mark the cluster Stopping/Starting, then lock or boot every node on the operation
+  // worker and set powerState.
+  http::Response ChangePower(gateway::ArmRequest& r, bool stop);
   http::Response ListOrchestrators(gateway::ArmRequest& r);
   http::Response ListKubernetesVersions(gateway::ArmRequest& r);
   // The DES checks of a cluster creation (containerservice.h), in Azure's order.
