@@ -6,7 +6,8 @@
 # or a scale-up must do at least), reported as a ratio.
 #
 # Server-side time = endTime - startTime of the long-running operation (Azure-AsyncOperation
-# document), polled every 20 ms with curl; the disks' time is the sum of their PUTs' wall time.
+# document), polled every 20 ms with curl; the disks' time is the wall time of their PUTs, sent
+# one after another by one curl on one kept-alive connection.
 # Memory per node = growth of byokd's VmRSS over the scale-up / nodes added. Everything is set up
 # with the real Azure CLI (bench/lib.sh); requests are ARM REST calls with az's token.
 # Usage: bench/aks.sh    Environment: ROUNDS (3), NODES (100), BYOKD/BYOK (reuse binaries).
@@ -53,15 +54,31 @@ def t(s):  # 2026-11-30T02:03:04.1234567Z (100 ns digits)
 d = json.loads(sys.argv[1]); print(f"{t(d['endTime']) - t(d['startTime']):.3f}")
 PY
 }
-rss_kib() { sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$byokd_pid/status"; }
-put_disks() {  # COUNT NAME-PREFIX → prints the total seconds of the PUTs
-  local start end i
-  start=$(date +%s.%N)
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$byokd_pid/status"; }
+put_disks() {  # COUNT NAME-PREFIX → prints the wall seconds of the PUTs, sent one after another
+  # on one kept-alive connection (one curl), so TLS set-up and process start do not count
+  local start end i cfg="$work/put.cfg"
+  : >"$cfg"
   for i in $(seq "$1"); do
-    arm PUT "/subscriptions/$sub/resourceGroups/$rg/providers/Microsoft.Compute/disks/$2-$i?api-version=2022-07-02" \
-      "{\"location\":\"$loc\",\"sku\":{\"name\":\"Premium_LRS\"},\"properties\":{\"creationData\":{\"createOption\":\"Empty\"},\"diskSizeGB\":128,\"encryption\":{\"type\":\"EncryptionAtRestWithCustomerKey\",\"diskEncryptionSetId\":\"$des_id\"}}}" >/dev/null
+    [ "$i" = 1 ] || echo next >>"$cfg"
+    cat >>"$cfg" <<EOF2
+url = "$base/subscriptions/$sub/resourceGroups/$rg/providers/Microsoft.Compute/disks/$2-$i?api-version=2022-07-02"
+request = PUT
+header = "Authorization: Bearer $token"
+header = "Content-Type: application/json"
+data = "{\\"location\\":\\"$loc\\",\\"sku\\":{\\"name\\":\\"Premium_LRS\\"},\\"properties\\":{\\"creationData\\":{\\"createOption\\":\\"Empty\\"},\\"diskSizeGB\\":128,\\"encryption\\":{\\"type\\":\\"EncryptionAtRestWithCustomerKey\\",\\"diskEncryptionSetId\\":\\"$des_id\\"}}}"
+cacert = "$ca"
+fail-with-body
+silent
+show-error
+output = "/dev/null"
+write-out = "%{http_code}\\n"
+EOF2
   done
+  start=$(date +%s.%N)
+  curl --config "$cfg" >"$work/codes"
   end=$(date +%s.%N)
+  if grep -qv '^20[01]$' "$work/codes"; then echo "a disk PUT failed: $(sort | uniq -c <"$work/codes")" >&2; return 1; fi
   python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$start" "$end"
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -79,7 +96,7 @@ for r in $(seq "$rounds"); do
     op=$(arm PUT "$cluster/agentPools/${kind,,}?api-version=$api" "{\"properties\":{\"count\":$nodes,\"vmSize\":\"$size\",\"osDiskType\":\"$kind\",\"mode\":\"User\"}}")
     secs=$(wait_op "$op")
     after=$(rss_kib)
-    per=$(( (after - before) / nodes ))
+    per=$(python3 -c "print(f'{($after - $before) / $nodes:.1f}')")
     if [ "$kind" = Ephemeral ]; then scale_eph_s+=("$secs"); mem_eph+=("$per"); else scale_man_s+=("$secs"); mem_man+=("$per"); fi
   done
   disksN_s+=("$(put_disks "$nodes" "r$r-many")")
