@@ -10,6 +10,7 @@
 // registered on (and the objects the register functions return).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,11 @@ struct ComputeDeps {
   blockstore::BlockStore* blocks = nullptr;   // disk files
   VaultKeyWrapper* vault_keys = nullptr;      // CheckAccess at disk creation; token cache
   gateway::Operations* operations = nullptr;  // long-running key rotations
+  // The ids of resources other than disks that use a DES (ids in any case; empty if none): AKS
+  // clusters, whose Ephemeral OS disks have no disk resource. A DES is not deleted while any
+  // disk or such resource uses it. Unset = none.
+  std::function<Result<std::vector<std::string>>(store::Transaction&, std::string_view des_id)>
+      des_users;
 };
 
 }  // namespace byok::compute

@@ -398,12 +398,12 @@ class DiskEncryptionSets::Impl {
     if (!res->has_value() || !EqualsIgnoreCase((*res)->type, kDesType)) {
       return http::Response::Empty(204);
     }
-    auto disks = ListDisksOfDes(**txn, id);
-    if (!disks.ok()) return internal::Internal(r, *d_.clock, disks.status());
-    if (!disks->empty()) {
+    auto users = DesUsers(**txn, id);
+    if (!users.ok()) return internal::Internal(r, *d_.clock, users.status());
+    if (!users->empty()) {
       std::string ids;
-      for (const DiskRecord& d : *disks) ids += (ids.empty() ? "" : ", ") + d.id;
-      return ArmError(MakeError(errors::kDesInUse, r.path.id.Name(), disks->size(), ids));
+      for (const std::string& u : *users) ids += (ids.empty() ? "" : ", ") + u;
+      return ArmError(MakeError(errors::kDesInUse, r.path.id.Name(), users->size(), ids));
     }
     if (Status s = d_.directory->DeleteManagedIdentity(**txn, id); !s.ok()) {
       return internal::Internal(r, *d_.clock, s);
@@ -415,18 +415,29 @@ class DiskEncryptionSets::Impl {
     return http::Response::Empty(200);
   }
 
-  // Resource-group cascade: refused (the whole cascade rolls back) while a disk outside the group
-  // uses the DES; disks inside the group go with it (their own hook removes their files).
+  // The disks that use the DES, then the other resources (ComputeDeps::des_users).
+  Result<std::vector<std::string>> DesUsers(store::Transaction& txn, std::string_view des_id) {
+    std::vector<std::string> users;
+    BYOK_ASSIGN_OR_RETURN(auto disks, ListDisksOfDes(txn, des_id));
+    for (const DiskRecord& d : disks) users.push_back(d.id);
+    if (d_.des_users) {
+      BYOK_ASSIGN_OR_RETURN(auto others, d_.des_users(txn, des_id));
+      for (std::string& o : others) users.push_back(std::move(o));
+    }
+    return users;
+  }
+
+  // Resource-group cascade: refused (the whole cascade rolls back) while a disk or cluster outside
+  // the group uses the DES; disks inside the group go with it (their own hook removes their files).
   Status CascadeDelete(store::Transaction& txn, const store::Resource& res) {
     BYOK_ASSIGN_OR_RETURN(ResourceId des_id, ResourceId::Parse(res.id));
     ResourceId group = ResourceId::ResourceGroup(des_id.subscription_id(), des_id.resource_group());
-    BYOK_ASSIGN_OR_RETURN(auto disks, ListDisksOfDes(txn, res.id));
-    for (const DiskRecord& d : disks) {
-      auto disk_id = ResourceId::Parse(d.id);
-      if (!disk_id.ok() || !disk_id->IsWithin(group)) {
-        return Status::FailedPrecondition(
-            fmt::format("disk encryption set {} is in use by disk {} outside the resource group",
-                        res.id, d.id));
+    BYOK_ASSIGN_OR_RETURN(auto users, DesUsers(txn, res.id));
+    for (const std::string& u : users) {
+      auto user_id = ResourceId::Parse(u);
+      if (!user_id.ok() || !user_id->IsWithin(group)) {
+        return Status::FailedPrecondition(fmt::format(
+            "disk encryption set {} is in use by {} outside the resource group", res.id, u));
       }
     }
     BYOK_TRY(d_.directory->DeleteManagedIdentity(txn, res.id));

@@ -182,6 +182,7 @@ class DisksProvider final : public DiskService {
     disks.on_cascade_delete = [self](store::Transaction& txn, const store::Resource& res) {
       return self->CascadeDelete(txn, res);
     };
+    disks.after_cascade_delete = [self](const store::Resource& res) { self->DeleteFile(res); };
     fe.Register(std::move(disks));
   }
 
@@ -663,9 +664,19 @@ class DisksProvider final : public DiskService {
             fmt::format("disk {} is attached to {}", o.id, o.managed_by));
       }
     }
-    BYOK_TRY(d_.blocks->Delete(disk.unique_id));
-    spdlog::info("disk {} (file {}) deleted with its resource group", disk.id, disk.unique_id);
     return Status::Ok();
+  }
+
+  // After the cascade committed: the disk's file goes (never before its record is gone for good).
+  void DeleteFile(const store::Resource& res) {
+    auto disk = DiskRecordFromBody(res.body);
+    if (!disk.ok()) return;
+    if (Status s = d_.blocks->Delete(disk->unique_id); !s.ok()) {
+      spdlog::error("disk {} was deleted with its resource group but its file {} was not: {}",
+                    disk->id, disk->unique_id, s.ToString());
+      return;
+    }
+    spdlog::info("disk {} (file {}) deleted with its resource group", disk->id, disk->unique_id);
   }
 
   ComputeDeps d_;

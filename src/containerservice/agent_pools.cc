@@ -206,16 +206,7 @@ http::Response Provider::DeletePool(ArmRequest& r) {
   std::string uid = state->record.unique_id;
   std::string name = StringOf(FindPool(*state, pool_name)->body, "name");
   return d_.operations->Start(r, [self, uid, name, pool_id]() -> ApiResult<json> {
-    if (Status st = self->d_.nodes->RemoveAll(uid, name); !st.ok()) {
-      return self->InternalError(st);
-    }
-    Status st = store::RunInTransaction(*self->d_.store, [&](store::Transaction& txn) -> Status {
-      Status d = txn.Delete(pool_id);
-      return d.Is(StatusCode::kNotFound) ? Status::Ok() : d;
-    });
-    if (!st.ok()) return self->InternalError(st);
-    spdlog::info("deleted agent pool {}", pool_id);
-    return json();
+    return self->FinishPoolDelete(uid, name, pool_id);
   });
 }
 

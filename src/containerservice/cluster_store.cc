@@ -110,6 +110,43 @@ Result<std::vector<AgentPoolRecord>> ListAgentPools(store::Transaction& txn,
   return out;
 }
 
+Result<std::vector<std::string>> ClustersUsingDes(store::Transaction& txn,
+                                                  std::string_view des_id) {
+  std::vector<std::string> ids;
+  if (des_id.empty()) return ids;
+  BYOK_ASSIGN_OR_RETURN(auto clusters, txn.ListByType(kClusterType));
+  for (const store::Resource& r : clusters) {
+    auto rec = ClusterRecordFromBody(r.body);
+    if (rec.ok() && store::NormalizeId(rec->des_id) == store::NormalizeId(des_id)) {
+      ids.push_back(r.id);
+    }
+  }
+  return ids;
+}
+
+std::string KubeObjectsPrefix(std::string_view unique_id) {
+  return fmt::format("/byok/kube/{}", unique_id);
+}
+
+std::string KubeMetaPrefix(std::string_view unique_id) {
+  return fmt::format("kube/{}/", unique_id);
+}
+
+Status DeleteKubeObjects(store::Transaction& txn, std::string_view unique_id) {
+  if (unique_id.empty()) return Status::Ok();
+  BYOK_ASSIGN_OR_RETURN(int n, txn.DeleteByPrefix(KubeObjectsPrefix(unique_id)));
+  (void)n;
+  if (Status s = txn.DeleteMeta(KubeMetaPrefix(unique_id) + "resourceVersion");
+      !s.ok() && !s.Is(StatusCode::kNotFound)) {
+    return s;
+  }
+  if (Status s = txn.DeleteMeta(KubeMetaPrefix(unique_id) + "builtins");
+      !s.ok() && !s.Is(StatusCode::kNotFound)) {
+    return s;
+  }
+  return Status::Ok();
+}
+
 std::string ApiPathPrefix(std::string_view unique_id) { return fmt::format("/k8s/{}", unique_id); }
 
 }  // namespace byok::containerservice

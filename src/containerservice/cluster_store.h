@@ -83,6 +83,17 @@ Result<std::vector<AgentPoolRecord>> ListAgentPools(store::Transaction& txn,
 // "/byok/containerservice/clusters/{uniqueId}": the unique-id index record of a cluster.
 std::string ClusterIndexId(std::string_view unique_id);
 
+// The ids of the clusters whose OS disks use the disk encryption set (properties.
+// diskEncryptionSetID, any case), sorted: compute's ComputeDeps::des_users.
+Result<std::vector<std::string>> ClustersUsingDes(store::Transaction& txn, std::string_view des_id);
+
+// "/byok/kube/{uniqueId}": where the cluster's Kubernetes objects are stored (kube/object_store.h);
+// meta "kube/{uniqueId}/..." holds their counters.
+std::string KubeObjectsPrefix(std::string_view unique_id);
+std::string KubeMetaPrefix(std::string_view unique_id);
+// Removes the cluster's Kubernetes objects and counters (its deletion).
+Status DeleteKubeObjects(store::Transaction& txn, std::string_view unique_id);
+
 // "/k8s/{uniqueId}": the path prefix of the cluster's Kubernetes API on byokd's HTTPS port.
 std::string ApiPathPrefix(std::string_view unique_id);
 

@@ -136,6 +136,11 @@ inline constexpr ErrorSpec kUnsupportedIdentityType{
     "InvalidParameter", 400,
     "The identity type '{}' is not supported by byok. Managed clusters use a 'SystemAssigned' "
     "identity (user-assigned identities and service principals are not supported yet)."};
+// (byok) Args: the property, why byok can't honour it. For settings byok would otherwise show but
+// not enforce (Azure AD integration, disabled local accounts, authorized IP ranges, private
+// clusters): refused rather than silently ignored.
+inline constexpr ErrorSpec kUnsupportedClusterFeature{
+    "InvalidParameter", 400, "The property '{}' is not supported by byok: {}."};
 // (byok) No args.
 inline constexpr ErrorSpec kAgentPoolProfilesRequired{
     "InvalidParameter", 400,

@@ -86,6 +86,37 @@ const json& Member(const json& obj, const char* key) {
 }
 
 // Virtual nodes (aciConnectorLinux) are not supported with customer-managed keys.
+// Settings whose enforcement byok does not have: refused instead of shown and ignored.
+std::optional<ApiError> CheckUnsupportedFeatures(const json& props) {
+  if (!props.is_object()) return std::nullopt;
+  const json& aad = Member(props, "aadProfile");
+  if (!aad.is_null() && !(aad.is_object() && aad.empty())) {
+    return MakeError(errors::kUnsupportedClusterFeature, "properties.aadProfile",
+                     "the cluster API authenticates kubectl with client certificates only, not "
+                     "with Azure AD");
+  }
+  if (Member(props, "disableLocalAccounts") == json(true)) {
+    return MakeError(errors::kUnsupportedClusterFeature, "properties.disableLocalAccounts",
+                     "local accounts (the client certificates of the kubeconfigs) are the only way "
+                     "to reach the cluster API, so they cannot be disabled");
+  }
+  const json& access = Member(props, "apiServerAccessProfile");
+  if (access.is_object()) {
+    const json& ranges = Member(access, "authorizedIPRanges");
+    if (ranges.is_array() && !ranges.empty()) {
+      return MakeError(errors::kUnsupportedClusterFeature,
+                       "properties.apiServerAccessProfile.authorizedIPRanges",
+                       "the cluster API is served on byokd's own port for every client");
+    }
+    if (Member(access, "enablePrivateCluster") == json(true)) {
+      return MakeError(errors::kUnsupportedClusterFeature,
+                       "properties.apiServerAccessProfile.enablePrivateCluster",
+                       "byok has no virtual networks");
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<ApiError> CheckAddons(const json& addons, const std::string& des_id) {
   if (des_id.empty() || !addons.is_object()) return std::nullopt;
   for (const auto& [name, profile] : addons.items()) {
@@ -226,6 +257,7 @@ http::Response Provider::CreateCluster(ArmRequest& r) {
   if (!sp.empty() && !EqualsIgnoreCase(sp, "msi")) {
     return ArmError(MakeError(errors::kUnsupportedIdentityType, "ServicePrincipal"));
   }
+  if (auto e = CheckUnsupportedFeatures(props)) return ArmError(*e);
 
   std::string version_in = StringOf(props, "kubernetesVersion");
   std::optional<std::string> version = ResolveKubernetesVersion(version_in);
@@ -372,29 +404,8 @@ http::Response Provider::CreateCluster(ArmRequest& r) {
 
   std::shared_ptr<Provider> self = shared_from_this();
   return d_.operations->Start(
-      r,
-      [self, cluster_id]() -> ApiResult<json> {
-        std::optional<ClusterState> st;
-        Status ls = store::RunInReadTransaction(*self->d_.store, [&](store::Transaction& txn) {
-          BYOK_ASSIGN_OR_RETURN(st, self->Load(txn, cluster_id));
-          return Status::Ok();
-        });
-        if (!ls.ok()) return self->InternalError(ls);
-        if (!st) return json();
-        if (Status g = self->GrantNodeGroupContributor(st->record); !g.ok()) {
-          (void)self->SetStates(cluster_id, "Failed", "", true);
-          return self->InternalError(g);
-        }
-        ApiResult<bool> done = self->Reconcile(cluster_id);
-        if (!done.ok()) return done.error();
-        ls = store::RunInReadTransaction(*self->d_.store, [&](store::Transaction& txn) {
-          BYOK_ASSIGN_OR_RETURN(st, self->Load(txn, cluster_id));
-          return Status::Ok();
-        });
-        if (!ls.ok()) return self->InternalError(ls);
-        return st ? ClusterDocument(*st) : json();
-      },
-      201, ClusterDocument(state));
+      r, [self, cluster_id]() -> ApiResult<json> { return self->FinishCreate(cluster_id); }, 201,
+      ClusterDocument(state));
 }
 
 http::Response Provider::UpdateCluster(ArmRequest& r, const ClusterState& state) {
@@ -421,6 +432,7 @@ http::Response Provider::UpdateCluster(ArmRequest& r, const ClusterState& state)
   if (!props.is_null() && !props.is_object()) {
     return ArmError(MakeError(errors::kInvalidRequestContent, "'properties' must be an object"));
   }
+  if (auto e = CheckUnsupportedFeatures(props)) return ArmError(*e);
   // OS-disk encryption is chosen at creation only.
   std::string des_id = StringOf(props, "diskEncryptionSetID");
   if (!des_id.empty() && !EqualsIgnoreCase(des_id, cur.des_id)) {
@@ -537,19 +549,8 @@ http::Response Provider::UpdateCluster(ArmRequest& r, const ClusterState& state)
   spdlog::info("updating managed cluster {}", cluster_id);
   std::shared_ptr<Provider> self = shared_from_this();
   return d_.operations->Start(
-      r,
-      [self, cluster_id]() -> ApiResult<json> {
-        ApiResult<bool> done = self->Reconcile(cluster_id);
-        if (!done.ok()) return done.error();
-        std::optional<ClusterState> st;
-        Status ls = store::RunInReadTransaction(*self->d_.store, [&](store::Transaction& txn) {
-          BYOK_ASSIGN_OR_RETURN(st, self->Load(txn, cluster_id));
-          return Status::Ok();
-        });
-        if (!ls.ok()) return self->InternalError(ls);
-        return st ? ClusterDocument(*st) : json();
-      },
-      200, ClusterDocument(next));
+      r, [self, cluster_id]() -> ApiResult<json> { return self->FinishUpdate(cluster_id); }, 200,
+      ClusterDocument(next));
 }
 
 // ---- PATCH (tags), GET, list ----
@@ -616,13 +617,8 @@ http::Response Provider::DeleteCluster(ArmRequest& r) {
   if (!s.ok()) return Internal(r, s);
   if (cluster_id.empty()) return http::Response::Empty(204);
   std::shared_ptr<Provider> self = shared_from_this();
-  return d_.operations->Start(r, [self, cluster_id]() -> ApiResult<json> {
-    if (Status st = self->DeleteEverything(cluster_id); !st.ok()) {
-      (void)self->SetStates(cluster_id, "Failed", "", false, "", /*deleting_op=*/true);
-      return self->InternalError(st);
-    }
-    return json();
-  });
+  return d_.operations->Start(
+      r, [self, cluster_id]() -> ApiResult<json> { return self->FinishDelete(cluster_id); });
 }
 
 // ---- Credentials ----
@@ -681,17 +677,7 @@ http::Response Provider::ChangePower(ArmRequest& r, bool stop) {
   std::shared_ptr<Provider> self = shared_from_this();
   std::string cluster_id = state->cluster.id, uid = state->record.unique_id;
   return d_.operations->Start(r, [self, cluster_id, uid, stop]() -> ApiResult<json> {
-    Status changed = stop ? self->d_.nodes->StopAll(uid) : self->d_.nodes->StartAll(uid);
-    if (!changed.ok()) {
-      (void)self->SetStates(cluster_id, "Failed", "", false);
-      return self->InternalError(changed);
-    }
-    if (Status st = self->SetStates(cluster_id, "Succeeded", stop ? "Stopped" : "Running", true);
-        !st.ok()) {
-      return self->InternalError(st);
-    }
-    spdlog::info("managed cluster {} {}", cluster_id, stop ? "stopped" : "started");
-    return json();
+    return self->FinishPower(cluster_id, uid, stop);
   });
 }
 

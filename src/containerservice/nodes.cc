@@ -606,6 +606,40 @@ class NodeManager::Impl {
     return Status::Ok();
   }
 
+  Status BootAfterRestart() {
+    BYOK_ASSIGN_OR_RETURN(std::vector<NodeInfo> all, LoadAll());
+    std::vector<std::string> clusters;
+    for (const NodeInfo& n : all) {
+      if (std::find(clusters.begin(), clusters.end(), n.cluster_unique_id) == clusters.end()) {
+        clusters.push_back(n.cluster_unique_id);
+      }
+    }
+    int booted = 0;
+    for (const std::string& uid : clusters) {
+      std::shared_ptr<std::mutex> cluster_mu = ClusterMutex(uid);
+      std::lock_guard serial(*cluster_mu);
+      BYOK_ASSIGN_OR_RETURN(std::vector<NodeInfo> nodes, Load(uid, ""));
+      for (NodeInfo& n : nodes) {
+        if (n.state != kStateReady || HasVolume(n)) continue;
+        Boot(n);
+        ++booted;
+        BYOK_TRY(UpdateNode(n, [&](NodeInfo& c) {
+                   c.state = n.state;
+                   c.reason = n.reason;
+                   c.boot_count = n.boot_count;
+                 }).status());
+        if (n.state != kStateReady) spdlog::warn("node {}: {}", n.name, n.reason);
+      }
+    }
+    if (booted > 0) spdlog::info("nodes: {} node(s) booted again after a restart", booted);
+    return Status::Ok();
+  }
+
+  bool HasVolume(const NodeInfo& n) {
+    std::lock_guard lock(mu_);
+    return volumes_.count(NodeRecordId(n.cluster_unique_id, n.name)) > 0;
+  }
+
   // ---- Revocation monitor ----
 
   Status CheckNodes(TimePoint now) {
@@ -732,5 +766,6 @@ Status NodeManager::StartAll(std::string_view cluster_unique_id) {
   return impl_->StartAll(cluster_unique_id);
 }
 Status NodeManager::CheckNodes(TimePoint now) { return impl_->CheckNodes(now); }
+Status NodeManager::BootAfterRestart() { return impl_->BootAfterRestart(); }
 
 }  // namespace byok::containerservice

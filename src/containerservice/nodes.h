@@ -149,6 +149,11 @@ class NodeManager {
   Status StopAll(std::string_view cluster_unique_id);
   Status StartAll(std::string_view cluster_unique_id);
 
+  // After byokd restarted: every Ready node whose OS disk is not open (its VM went down with
+  // byokd) boots again (unlock, boot record; boot count + 1) and stays Ready, or becomes NotReady
+  // with the reason.
+  Status BootAfterRestart();
+
   // The revocation monitor (see the file comment).
   Status CheckNodes(TimePoint now);
 

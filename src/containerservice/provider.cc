@@ -39,6 +39,9 @@ std::shared_ptr<void> RegisterContainerServiceProviders(gateway::Frontend& front
                                                         ContainerServiceDeps deps) {
   auto provider = std::make_shared<internal::Provider>(std::move(deps));
   provider->Register(frontend);
+  if (Status s = provider->Resume(); !s.ok()) {
+    spdlog::error("AKS: resuming the operations cut short by a restart: {}", s.ToString());
+  }
   return provider;
 }
 
@@ -72,7 +75,17 @@ void Provider::Register(gateway::Frontend& fe) {
     auto rec = ClusterRecordFromBody(res.body);
     if (!rec.ok()) return Status::Ok();
     BYOK_TRY(self->d_.directory->DeleteManagedIdentity(txn, rec->id));
+    const std::string kubelet_id = StringOf(res.body.value("properties", json::object())
+                                                .value("identityProfile", json::object())
+                                                .value("kubeletidentity", json::object()),
+                                            "resourceId");
+    if (!kubelet_id.empty()) BYOK_TRY(self->d_.directory->DeleteManagedIdentity(txn, kubelet_id));
+    // The node records go; files of Ephemeral OS disks would stay behind, but this path only
+    // runs for a cluster the before_cascade_delete hook did not see.
+    BYOK_ASSIGN_OR_RETURN(int nodes, txn.DeleteByPrefix(std::string(kNodePrefix) + rec->unique_id));
+    (void)nodes;
     BYOK_TRY(DeleteClusterCa(txn, rec->unique_id));
+    BYOK_TRY(DeleteKubeObjects(txn, rec->unique_id));
     if (Status s = txn.Delete(ClusterIndexId(rec->unique_id));
         !s.ok() && !s.Is(StatusCode::kNotFound)) {
       return s;
@@ -270,14 +283,17 @@ Status Provider::DeleteEverything(const std::string& cluster_id) {
                             .value("identityProfile", json::object())
                             .value("kubeletidentity", json::object());
   const std::string kubelet_id = StringOf(kubelet, "resourceId");
+  std::vector<store::Resource> deleted;
   BYOK_TRY(store::RunInTransaction(*d_.store, [&](store::Transaction& txn) -> Status {
+    deleted.clear();  // a retried transaction starts over
     if (own_group) {
-      auto n = gateway::DeleteResourceGroupCascade(txn, *d_.frontend, node_rg);
+      auto n = gateway::DeleteResourceGroupCascade(txn, *d_.frontend, node_rg, &deleted);
       if (!n.ok() && !n.status().Is(StatusCode::kNotFound)) return n.status();
     }
     BYOK_TRY(d_.directory->DeleteManagedIdentity(txn, c.id));
     if (!kubelet_id.empty()) BYOK_TRY(d_.directory->DeleteManagedIdentity(txn, kubelet_id));
     BYOK_TRY(DeleteClusterCa(txn, c.unique_id));
+    BYOK_TRY(DeleteKubeObjects(txn, c.unique_id));
     if (Status s = txn.Delete(ClusterIndexId(c.unique_id));
         !s.ok() && !s.Is(StatusCode::kNotFound)) {
       return s;
@@ -286,8 +302,149 @@ Status Provider::DeleteEverything(const std::string& cluster_id) {
     (void)n;
     return Status::Ok();
   }));
+  gateway::FinishResourceGroupDelete(*d_.frontend, deleted);
   spdlog::info("deleted managed cluster {} with its nodes and node resource group {}", c.id,
                c.node_resource_group);
+  return Status::Ok();
+}
+
+// ---- The work of the long-running operations ----
+
+namespace {
+
+Result<std::optional<ClusterState>> LoadState(Provider& p, const std::string& cluster_id) {
+  std::optional<ClusterState> st;
+  BYOK_TRY(store::RunInReadTransaction(*p.d_.store, [&](store::Transaction& txn) -> Status {
+    BYOK_ASSIGN_OR_RETURN(st, p.Load(txn, cluster_id));
+    return Status::Ok();
+  }));
+  return st;
+}
+
+}  // namespace
+
+ApiResult<json> Provider::FinishCreate(const std::string& cluster_id) {
+  auto st = LoadState(*this, cluster_id);
+  if (!st.ok()) return InternalError(st.status());
+  if (!*st) return json();
+  if (Status g = GrantNodeGroupContributor((*st)->record); !g.ok()) {
+    (void)SetStates(cluster_id, "Failed", "", true);
+    return InternalError(g);
+  }
+  ApiResult<bool> done = Reconcile(cluster_id);
+  if (!done.ok()) return done.error();
+  st = LoadState(*this, cluster_id);
+  if (!st.ok()) return InternalError(st.status());
+  return *st ? ClusterDocument(**st) : json();
+}
+
+ApiResult<json> Provider::FinishUpdate(const std::string& cluster_id) {
+  // An update also repairs what a failed creation left: the identity's Contributor grant.
+  auto st = LoadState(*this, cluster_id);
+  if (!st.ok()) return InternalError(st.status());
+  if (!*st) return json();
+  if (Status g = GrantNodeGroupContributor((*st)->record); !g.ok()) {
+    (void)SetStates(cluster_id, "Failed", "", true);
+    return InternalError(g);
+  }
+  ApiResult<bool> done = Reconcile(cluster_id);
+  if (!done.ok()) return done.error();
+  st = LoadState(*this, cluster_id);
+  if (!st.ok()) return InternalError(st.status());
+  return *st ? ClusterDocument(**st) : json();
+}
+
+ApiResult<json> Provider::FinishDelete(const std::string& cluster_id) {
+  if (Status st = DeleteEverything(cluster_id); !st.ok()) {
+    (void)SetStates(cluster_id, "Failed", "", false, "", /*deleting_op=*/true);
+    return InternalError(st);
+  }
+  return json();
+}
+
+ApiResult<json> Provider::FinishPower(const std::string& cluster_id, const std::string& uid,
+                                      bool stop) {
+  Status changed = stop ? d_.nodes->StopAll(uid) : d_.nodes->StartAll(uid);
+  if (!changed.ok()) {
+    (void)SetStates(cluster_id, "Failed", "", false);
+    return InternalError(changed);
+  }
+  if (Status st = SetStates(cluster_id, "Succeeded", stop ? "Stopped" : "Running", true);
+      !st.ok()) {
+    return InternalError(st);
+  }
+  spdlog::info("managed cluster {} {}", cluster_id, stop ? "stopped" : "started");
+  return json();
+}
+
+ApiResult<json> Provider::FinishPoolDelete(const std::string& uid, const std::string& name,
+                                           const std::string& pool_id) {
+  if (Status st = d_.nodes->RemoveAll(uid, name); !st.ok()) return InternalError(st);
+  Status st = store::RunInTransaction(*d_.store, [&](store::Transaction& txn) -> Status {
+    Status d = txn.Delete(pool_id);
+    return d.Is(StatusCode::kNotFound) ? Status::Ok() : d;
+  });
+  if (!st.ok()) return InternalError(st);
+  spdlog::info("deleted agent pool {}", pool_id);
+  return json();
+}
+
+Status Provider::Resume() {
+  std::vector<std::string> cluster_ids;
+  BYOK_TRY(store::RunInReadTransaction(*d_.store, [&](store::Transaction& txn) -> Status {
+    BYOK_ASSIGN_OR_RETURN(auto clusters, txn.ListByType(kClusterType));
+    for (const store::Resource& c : clusters) cluster_ids.push_back(c.id);
+    return Status::Ok();
+  }));
+  std::shared_ptr<Provider> self = shared_from_this();
+  int resumed = 0;
+  for (const std::string& id : cluster_ids) {
+    auto st = LoadState(*this, id);
+    if (!st.ok()) return st.status();
+    if (!*st) continue;
+    const ClusterRecord& c = (*st)->record;
+    const std::string& state = c.provisioning_state;
+    const std::string what = fmt::format("resuming '{}' of managed cluster {}", state, id);
+    ++resumed;
+    if (state == "Creating") {
+      d_.operations->Enqueue(what, [self, id] { return self->FinishCreate(id); });
+    } else if (state == "Updating" || state == "Scaling" || state == "Upgrading") {
+      d_.operations->Enqueue(what, [self, id] { return self->FinishUpdate(id); });
+    } else if (state == "Deleting") {
+      d_.operations->Enqueue(what, [self, id] { return self->FinishDelete(id); });
+    } else if (state == "Stopping" || state == "Starting") {
+      const bool stop = state == "Stopping";
+      d_.operations->Enqueue(
+          what, [self, id, uid = c.unique_id, stop] { return self->FinishPower(id, uid, stop); });
+    } else {
+      --resumed;
+      for (const store::Resource& pool : (*st)->pools) {
+        const std::string ps =
+            StringOf(pool.body.value("properties", json::object()), "provisioningState");
+        const std::string name = StringOf(pool.body, "name");
+        const std::string pool_what = fmt::format("resuming '{}' of agent pool {}", ps, pool.id);
+        if (ps == "Deleting") {
+          d_.operations->Enqueue(pool_what, [self, uid = c.unique_id, name, pool_id = pool.id] {
+            return self->FinishPoolDelete(uid, name, pool_id);
+          });
+          ++resumed;
+        } else if (ps == "Creating" || ps == "Updating" || ps == "Scaling") {
+          d_.operations->Enqueue(pool_what, [self, id, name]() -> ApiResult<json> {
+            ApiResult<bool> done = self->Reconcile(id, name);
+            if (!done.ok()) return done.error();
+            return json();
+          });
+          ++resumed;
+        }
+      }
+    }
+  }
+  // The nodes' VMs went down with byokd: boot the running ones again (behind the resumed work).
+  d_.operations->Enqueue("booting the nodes again after a restart", [self]() -> ApiResult<json> {
+    if (Status s = self->d_.nodes->BootAfterRestart(); !s.ok()) return self->InternalError(s);
+    return json();
+  });
+  if (resumed > 0) spdlog::info("resuming {} AKS operations cut short by a restart", resumed);
   return Status::Ok();
 }
 

@@ -89,6 +89,21 @@ class Provider : public std::enable_shared_from_this<Provider> {
   Status SetStates(const std::string& cluster_id, const std::string& provisioning,
                    const std::string& power, bool pools, const std::string& only_pool = "",
                    bool deleting_op = false);
+  // The work of the long-running operations, shared by their handlers and Resume.
+  ApiResult<nlohmann::json> FinishCreate(const std::string& cluster_id);
+  ApiResult<nlohmann::json> FinishUpdate(const std::string& cluster_id);
+  ApiResult<nlohmann::json> FinishDelete(const std::string& cluster_id);
+  ApiResult<nlohmann::json> FinishPower(const std::string& cluster_id, const std::string& uid,
+                                        bool stop);
+  ApiResult<nlohmann::json> FinishPoolDelete(const std::string& uid, const std::string& name,
+                                             const std::string& pool_id);
+  // After a restart (operation state lives in memory): queues, on the operations worker, the
+  // work of every operation the restart cut short, found by the provisioning states it left
+  // (cluster Creating / Updating / Scaling / Deleting / Stopping / Starting; pool Creating /
+  // Updating / Scaling / Deleting), then boots again the nodes that were Ready (their VMs went
+  // down with byokd). Their clients' operation URLs are gone (OperationNotFound), as documented.
+  Status Resume();
+
   // Contributor on the node resource group for the cluster identity (idempotent).
   Status GrantNodeGroupContributor(const ClusterRecord& c);
 

@@ -21,6 +21,7 @@
 #include "compute/disk_encryption_sets.h"
 #include "compute/disks.h"
 #include "compute/vault_key_wrapper.h"
+#include "containerservice/cluster_store.h"
 #include "containerservice/containerservice.h"
 #include "containerservice/nodes.h"
 #include "daemon/admin_routes.h"
@@ -281,6 +282,7 @@ class DaemonImpl final : public Daemon {
     cd.blocks = blocks_.get();
     cd.vault_keys = vault_keys_.get();
     cd.operations = operations_.get();
+    cd.des_users = containerservice::ClustersUsingDes;
     disk_encryption_sets_ = compute::RegisterDiskEncryptionSetsProvider(*frontend_, cd);
     disks_service_ = compute::RegisterDisksProvider(*frontend_, cd);
     compute::DiskEncryptionSets* des = disk_encryption_sets_.get();

@@ -60,6 +60,10 @@ struct ResourceTypeSpec {
   // group). It may delete the resource itself. A failure fails the delete operation; what earlier
   // hooks did stays done.
   std::function<Status(const store::Resource&)> before_cascade_delete;
+  // Called for each resource of this type a resource-group cascade removed, AFTER the cascade's
+  // transaction committed (FinishResourceGroupDelete): for what must not happen unless the
+  // records are really gone, such as deleting a disk's file. Failures are the hook's to log.
+  std::function<void(const store::Resource&)> after_cascade_delete;
 };
 
 // Authenticates a request for ARM: the principal, or the complete 401 response to send.
@@ -96,6 +100,9 @@ class Frontend {
                                           bool data_action = false) const;
 
  private:
+  // Handle after authentication: api-version, type, method, body, RBAC, then the handler.
+  http::Response HandleAuthenticated(ArmRequest& r, const std::optional<std::string>& api_version);
+
   Deps deps_;
   std::map<std::string, ResourceTypeSpec> types_;  // key: lower-cased type
 };

@@ -84,6 +84,24 @@ http::Response Operations::Start(const ArmRequest& r, Work work, int status, nlo
   return res;
 }
 
+void Operations::Enqueue(std::string what, Work work) {
+  auto op = std::make_shared<Op>();
+  op->id = std::move(what);  // never in ops_: nobody can poll it
+  op->start = clock_.Now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++running_;
+    queue_.emplace_back(op, [op, work = std::move(work)]() -> ApiResult<nlohmann::json> {
+      ApiResult<nlohmann::json> result = work();
+      if (!result.ok()) {
+        spdlog::error("{} failed: {} {}", op->id, result.error().code, result.error().message);
+      }
+      return result;
+    });
+  }
+  cv_.notify_all();
+}
+
 http::Response Operations::GetStatus(ArmRequest& r) {
   std::string opid = r.path.id.Name();
   std::lock_guard<std::mutex> lock(mu_);

@@ -42,6 +42,10 @@ class Operations {
   http::Response Start(const ArmRequest& r, Work work, int status = 202,
                        nlohmann::json body = nullptr);
 
+  // Queues `work` behind the started operations, with no request and no status URL: server work
+  // that must be serialized with them (resuming operations a restart cut short). `what` names it
+  // in the log if it fails.
+  void Enqueue(std::string what, Work work);
   // Registers the operation-status and operation-result resource types on the front end.
   void Register(Frontend& frontend);
 

@@ -366,11 +366,13 @@ class ResourcesProvider {
       }
       auto txn = st->Begin();
       if (!txn.ok()) return MakeError(errors::kInternalError, "", txn.status().message());
-      auto n = DeleteResourceGroupCascade(**txn, *fe, id);
+      std::vector<store::Resource> deleted;
+      auto n = DeleteResourceGroupCascade(**txn, *fe, id, &deleted);
       if (!n.ok()) return MakeError(errors::kInternalError, "", n.status().message());
       if (Status s = (*txn)->Commit(); !s.ok()) {
         return MakeError(errors::kInternalError, "", s.message());
       }
+      FinishResourceGroupDelete(*fe, deleted);
       spdlog::info("deleted resource group {} and {} resources in it", id, *n - 1);
       return json();
     });
@@ -496,7 +498,8 @@ Status PrepareResourceGroupDelete(store::Store& store, const Frontend& frontend,
 }
 
 Result<int> DeleteResourceGroupCascade(store::Transaction& txn, const Frontend& frontend,
-                                       std::string_view resource_group_id) {
+                                       std::string_view resource_group_id,
+                                       std::vector<store::Resource>* deleted) {
   BYOK_ASSIGN_OR_RETURN(auto group, txn.Get(resource_group_id));
   if (!group) return Status::NotFound(fmt::format("resource group {}", resource_group_id));
   BYOK_ASSIGN_OR_RETURN(auto inside, txn.ListByPrefix(resource_group_id));
@@ -511,7 +514,17 @@ Result<int> DeleteResourceGroupCascade(store::Transaction& txn, const Frontend& 
       }
     }
   }
-  return txn.DeleteByPrefix(resource_group_id);
+  BYOK_ASSIGN_OR_RETURN(int n, txn.DeleteByPrefix(resource_group_id));
+  if (deleted != nullptr) deleted->insert(deleted->end(), inside.begin(), inside.end());
+  return n;
+}
+
+void FinishResourceGroupDelete(const Frontend& frontend,
+                               const std::vector<store::Resource>& deleted) {
+  for (const store::Resource& res : deleted) {
+    const ResourceTypeSpec* spec = frontend.Find(res.type);
+    if (spec && spec->after_cascade_delete) spec->after_cascade_delete(res);
+  }
 }
 
 Status EnsureSubscription(store::Store& store, const std::string& subscription_id,

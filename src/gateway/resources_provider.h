@@ -45,9 +45,15 @@ Status PrepareResourceGroupDelete(store::Store& store, const Frontend& frontend,
                                   std::string_view resource_group_id);
 // The second half: inside `txn`, runs the on_cascade_delete hook of every resource inside the
 // group and deletes the group with everything in it. Returns how many resources went (the group
-// included); kNotFound if the group does not exist. The caller commits.
+// included); kNotFound if the group does not exist. When `deleted` is given, the removed resources
+// are appended to it. The caller commits, then calls FinishResourceGroupDelete with them.
 Result<int> DeleteResourceGroupCascade(store::Transaction& txn, const Frontend& frontend,
-                                       std::string_view resource_group_id);
+                                       std::string_view resource_group_id,
+                                       std::vector<store::Resource>* deleted = nullptr);
+// The third part, after the cascade's transaction committed: runs the after_cascade_delete hook
+// of every resource the cascade removed.
+void FinishResourceGroupDelete(const Frontend& frontend,
+                               const std::vector<store::Resource>& deleted);
 
 // Creates the subscription resource if missing (bootstrap). Idempotent.
 Status EnsureSubscription(store::Store& store, const std::string& subscription_id,

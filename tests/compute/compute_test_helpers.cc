@@ -142,6 +142,11 @@ void ComputeFixture::SetUp() {
   cd.blocks = blocks_.get();
   cd.vault_keys = vault_keys_.get();
   cd.operations = ops_.get();
+  cd.des_users = [this](store::Transaction& txn,
+                        std::string_view des_id) -> Result<std::vector<std::string>> {
+    if (!des_users_) return std::vector<std::string>{};
+    return des_users_(txn, des_id);
+  };
   des_ = RegisterDiskEncryptionSetsProvider(*fe_, cd);
   disks_ = RegisterDisksProvider(*fe_, cd);
 }

@@ -122,6 +122,8 @@ class ComputeFixture : public ::testing::Test {
   http::Router arm_router_;
   std::shared_ptr<void> resources_;
   std::shared_ptr<DiskEncryptionSets> des_;
+  // ComputeDeps::des_users of the providers (tests of other modules set it after SetUp).
+  std::function<Result<std::vector<std::string>>(store::Transaction&, std::string_view)> des_users_;
   std::shared_ptr<DiskService> disks_;  // the disks provider's service
   int next_request_ = 0;
 };

@@ -54,6 +54,26 @@ class ManagedClustersTest : public compute::test::ComputeFixture {
     cd.api_base_url = [] { return std::string("https://localhost:8443"); };
     cd.server_ca_pem = [] { return std::string("-----BEGIN CERTIFICATE-----\n"); };
     provider_ = RegisterContainerServiceProviders(*fe_, cd);
+    des_users_ = ClustersUsingDes;
+  }
+
+  // A second provider over the same store, as byokd registers it when it starts again (the first
+  // one's operations are gone).
+  void Restart() {
+    Drain();
+    ContainerServiceDeps cd;
+    cd.store = store_.get();
+    cd.clock = &clock_;
+    cd.random = &CryptoRandom();
+    cd.rbac = rbac_.get();
+    cd.directory = &identity_->directory();
+    cd.operations = ops_.get();
+    cd.frontend = fe_.get();
+    cd.nodes = nodes_.get();
+    cd.api_base_url = [] { return std::string("https://localhost:8443"); };
+    cd.server_ca_pem = [] { return std::string("-----BEGIN CERTIFICATE-----\n"); };
+    provider_ = RegisterContainerServiceProviders(*fe_, cd);
+    Drain();
   }
 
   void TearDown() override {
@@ -624,6 +644,78 @@ TEST_F(ManagedClustersTest, ResourceGroupDeleteTakesTheCluster) {
   auto all = nodes_->ListAll();
   ASSERT_TRUE(all.ok());
   EXPECT_TRUE(all->empty());
+}
+
+TEST_F(ManagedClustersTest, DesInUseByAClusterIsNotDeleted) {
+  CreateCluster("c1", des_id_, "Ephemeral", "Standard_DS3_v2", 1);
+  auto r = Arm("DELETE", des_id_);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Body(r)["error"]["code"], "OperationNotAllowed");
+  EXPECT_NE(r.body.find(ClusterId("c1")), std::string::npos) << r.body;
+  // Deleting the DES's resource group is refused too (the cluster lives in the same group here,
+  // so the group's cascade takes the cluster first and then the DES).
+  r = Arm("DELETE", ClusterId("c1"), nullptr, "", kApi);
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(WaitFor(r), "Succeeded") << last_error_.dump();
+  EXPECT_EQ(Arm("DELETE", des_id_).status, 200);
+}
+
+TEST_F(ManagedClustersTest, UnenforceableFeaturesAreRefused) {
+  for (const auto& [path, value] : std::vector<std::pair<std::string, json>>{
+           {"/properties/disableLocalAccounts", true},
+           {"/properties/aadProfile", {{"managed", true}}},
+           {"/properties/apiServerAccessProfile", {{"authorizedIPRanges", {"1.2.3.4/32"}}}},
+           {"/properties/apiServerAccessProfile", {{"enablePrivateCluster", true}}}}) {
+    json body = CreateBody(des_id_, "Managed");
+    body[json::json_pointer(path)] = value;
+    auto r = Put(ClusterId("c1"), body);
+    EXPECT_EQ(r.status, 400) << path << " " << r.body;
+    EXPECT_NE(r.body.find("not supported by byok"), std::string::npos) << r.body;
+  }
+  CreateCluster("c1", des_id_, "Managed", "Standard_DS2_v2", 1);
+  json update = Get(ClusterId("c1"));
+  update["properties"]["disableLocalAccounts"] = true;
+  EXPECT_EQ(Put(ClusterId("c1"), update).status, 400);
+}
+
+TEST_F(ManagedClustersTest, ARestartResumesCutShortOperationsAndBootsNodes) {
+  CreateCluster("c1", des_id_, "Managed", "Standard_DS2_v2", 1);
+  auto boots = [&] {
+    auto n = Nodes("c1");
+    return n.empty() ? int64_t{-1} : n[0].boot_count;
+  };
+  EXPECT_EQ(boots(), 1);
+  // byokd stopped in the middle of a scale-up to 2: the record asks for 2, the state says
+  // Updating, and no operation is left to finish it.
+  ASSERT_TRUE(store::RunInTransaction(*store_, [&](store::Transaction& txn) -> Status {
+                BYOK_ASSIGN_OR_RETURN(auto pool, txn.Get(PoolId("c1", "nodepool1")));
+                pool->body["properties"]["count"] = 2;
+                pool->body["properties"]["provisioningState"] = "Updating";
+                BYOK_ASSIGN_OR_RETURN(auto put, txn.Put(*pool));
+                BYOK_ASSIGN_OR_RETURN(auto cluster, txn.Get(ClusterId("c1")));
+                cluster->body["properties"]["provisioningState"] = "Updating";
+                BYOK_ASSIGN_OR_RETURN(auto put2, txn.Put(*cluster));
+                return Status::Ok();
+              }).ok());
+  // A new NodeManager: the running nodes' open disks went with the old process.
+  NodeDeps nd;
+  nd.store = store_.get();
+  nd.clock = &clock_;
+  nd.random = &CryptoRandom();
+  nd.blocks = blocks_.get();
+  nd.disks = disks_.get();
+  nd.customer_keys = vault_keys_.get();
+  nodes_ = std::make_unique<NodeManager>(nd);
+  Restart();
+  json c = Get(ClusterId("c1"));
+  EXPECT_EQ(c["properties"]["provisioningState"], "Succeeded") << c.dump();
+  EXPECT_EQ(c["properties"]["agentPoolProfiles"][0]["provisioningState"], "Succeeded");
+  auto nodes = Nodes("c1");
+  ASSERT_EQ(nodes.size(), 2u);
+  EXPECT_EQ(nodes[0].state, "Ready");
+  EXPECT_EQ(nodes[0].boot_count, 2) << "the node that was running boots again";
+  EXPECT_EQ(nodes[1].state, "Ready");
+  EXPECT_EQ(nodes[1].boot_count, 1);
 }
 
 TEST_F(ManagedClustersTest, GetVersions) {
