@@ -39,6 +39,8 @@
 #include "keyvault/keys_service.h"
 #include "keyvault/vaults.h"
 #include "kube/api_server.h"
+#include "kube/object_store.h"
+#include "kube/provisioner.h"
 #include "nbd/server.h"
 #include "store/root_key.h"
 #include "store/sqlite_store.h"
@@ -127,6 +129,7 @@ class DaemonImpl final : public Daemon {
     so_http.request_any_client_certificate = true;
     BYOK_ASSIGN_OR_RETURN(server_, http::Server::Start(std::move(so_http), std::move(router)));
     scheduler_->Start();
+    provisioner_->Start();
 
     url_ = fmt::format("https://{}:{}", UrlHost(options.listen_host), server_->port());
     identity_->SetServerBaseUrls(
@@ -222,7 +225,12 @@ class DaemonImpl final : public Daemon {
     frontend_->AddRoutes(router);
     // The clusters' Kubernetes API servers at /k8s/{uniqueId}/... (any host), on the emulated
     // clock.
-    kube::AddApiServerRoutes(router, kube::ApiServerDeps{store_.get(), &clock_});
+    // Their objects live in one ObjectStore (kube/object_store.h), also the provisioner's.
+    kube_objects_ = std::make_unique<kube::ObjectStore>(
+        kube::ObjectStoreDeps{store_.get(), &clock_, &CryptoRandom()});
+    kube::AddApiServerRoutes(router,
+                             kube::ApiServerDeps{store_.get(), &clock_, kube_objects_.get()});
+    BYOK_TRY(InitProvisioner(random));
 
     AdminDeps ad;
     ad.store = store_.get();
@@ -321,6 +329,35 @@ class DaemonImpl final : public Daemon {
     return Status::Ok();
   }
 
+  // The clusters' dynamic volume provisioner (kube/provisioner.h): managed disks created and
+  // deleted through byokd's own ARM endpoint as each cluster's identity; started once the server
+  // listens (StartProvisioner), retried by the scheduler (every tick and `byok clock advance`).
+  Status InitProvisioner(Random& random) {
+    kube::HttpsArmClientOptions ao;
+    ao.identity = identity_.get();
+    ao.base_url = [this] {
+      std::string host = options_.listen_host;
+      if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
+      if (host == "::") host = "::1";
+      return fmt::format("https://{}:{}", UrlHost(host), port());
+    };
+    ao.ca_file = ca_path_;
+    kube_arm_ = kube::NewHttpsArmClient(std::move(ao));
+    kube::ProvisionerDeps pd;
+    pd.objects = kube_objects_.get();
+    pd.store = store_.get();
+    pd.clock = &clock_;
+    pd.random = &random;
+    pd.arm = kube_arm_.get();
+    // The cluster identity's Contributor on its node resource group (where its disks go) is
+    // granted when the cluster is created (containerservice), as AKS does.
+    provisioner_ = std::make_unique<kube::Provisioner>(std::move(pd));
+    kube::Provisioner* provisioner = provisioner_.get();
+    scheduler_->Add("kube.provisioner",
+                    [provisioner](TimePoint now) { return provisioner->ReconcileAll(now); });
+    return Status::Ok();
+  }
+
   // NBD attachments of disks (compute/attachments.h): the AttachmentManager, its revocation
   // monitor on the scheduler, and the NBD server resolving exports through it (started here, so
   // its port is known before the admin API answers).
@@ -393,6 +430,8 @@ class DaemonImpl final : public Daemon {
     std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return;
     shut_down_ = true;
+    // Before the server: the provisioner calls ARM on it.
+    if (provisioner_) provisioner_->Stop();
     if (server_) {
       RemoveServerInfo(dir_);
       server_->Shutdown(options_.shutdown_grace);
@@ -440,6 +479,11 @@ class DaemonImpl final : public Daemon {
   // runs on operations_, drained by Wait() before destruction.
   std::unique_ptr<containerservice::NodeManager> nodes_;
   std::shared_ptr<void> clusters_;
+  // The clusters' Kubernetes objects (the API servers and the provisioner use it).
+  std::unique_ptr<kube::ObjectStore> kube_objects_;
+  // The provisioner and its ARM client (destroyed before the object store and identity).
+  std::unique_ptr<kube::ArmClient> kube_arm_;
+  std::unique_ptr<kube::Provisioner> provisioner_;
   std::unique_ptr<nbd::Server> nbd_;
   std::unique_ptr<http::Server> server_;
   std::string url_;

@@ -113,6 +113,15 @@ http::Response Frontend::Handle(http::Request& req) {
   r.http = &req;
   r.caller = std::get<identity::Principal>(std::move(who));
   r.path = std::move(parsed).value();
+  // Every answer from here on names the caller in the access log.
+  http::Response resp = HandleAuthenticated(r, api_version);
+  resp.log_principal = r.caller.object_id;
+  return resp;
+}
+
+http::Response Frontend::HandleAuthenticated(ArmRequest& r,
+                                             const std::optional<std::string>& api_version) {
+  http::Request& req = *r.http;
 
   if (!api_version || api_version->empty()) return ArmError(MakeError(errors::kMissingApiVersion));
   r.api_version = *api_version;

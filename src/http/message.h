@@ -78,6 +78,9 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // Who made the request, for the access log only (never sent): the object id of the
+  // authenticated caller, set by handlers that authenticate (the ARM gateway). Empty: not logged.
+  std::string log_principal;
 
   // `body` serialized, with Content-Type "application/json; charset=utf-8".
   static Response Json(int status, const nlohmann::json& body);

@@ -506,6 +506,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     out_body_ = ResponseHasBody(r.status, head_) ? std::move(r.body) : std::string();
     response_bytes_ = out_body_.size();
     status_ = r.status;
+    log_principal_ = std::move(r.log_principal);
     if (!plain_ && out_body_.size() <= kCoalesceBodyBytes) {
       // Asio's TLS stream turns every buffer of a sequence into its own record and send: one
       // buffer means one record and one syscall for the whole response.
@@ -521,7 +522,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto elapsed =
         std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - request_start_);
     LogAccess(AccessRecord{remote_, log_method_, log_target_, status_, response_bytes_,
-                           elapsed.count(), request_id_, user_agent_});
+                           elapsed.count(), request_id_, user_agent_, log_principal_});
     out_ = {};
     out_head_.clear();
     out_body_ = std::string();
@@ -529,6 +530,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_id_.clear();
     log_method_.clear();
     log_target_.clear();
+    log_principal_.clear();
     user_agent_.clear();
     client_request_id_.clear();
     correlation_id_.clear();
@@ -598,6 +600,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string correlation_id_;
   std::string log_method_;
   std::string log_target_;
+  std::string log_principal_;
   std::string user_agent_;
 
   // The response being written.

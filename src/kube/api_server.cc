@@ -12,6 +12,7 @@
 #include "containerservice/cluster_pki.h"
 #include "containerservice/cluster_store.h"
 #include "kube/errors.h"
+#include "kube/rest.h"
 #include "kube/status.h"
 
 namespace byok::kube {
@@ -107,6 +108,10 @@ http::Response ApiServer::Handle(http::Request& request) const {
     r.headers.Set("Content-Type", "application/json");
     r.headers.Set("Cache-Control", "no-cache, private");
     return r;
+  }
+  if (deps_.objects != nullptr) {
+    RestDeps rest_deps{deps_.store, deps_.objects, deps_.clock};
+    return HandleRest(rest_deps, *cluster, request, rest);
   }
   return Error(errors::kNotFound);
 }

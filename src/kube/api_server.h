@@ -16,7 +16,8 @@
 //      credential kubeconfigs carry).
 //   4. GET (or HEAD) /version → 200 version.Info for the cluster's kubernetesVersion
 //      (VersionInfo); another method on /version → 405 MethodNotAllowed Status; every other path
-//      → 404 NotFound Status (the resources come with issue 7).
+//      goes to the REST handler (rest.h: discovery, OpenAPI, the served kinds) when deps.objects
+//      is set, else → 404 NotFound Status.
 // Errors come from kube/errors.h, rendered as Kubernetes Status objects (kube/status.h). Every
 // response carries Cache-Control "no-cache, private".
 //
@@ -31,6 +32,7 @@
 #include "common/clock.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "kube/object_store.h"
 #include "store/store.h"
 
 namespace byok::kube {
@@ -39,6 +41,8 @@ struct ApiServerDeps {
   store::Store* store = nullptr;
   // byokd's (emulated) clock: client certificates are issued and checked on it.
   const Clock* clock = nullptr;
+  // The clusters' stored Kubernetes objects (owned by the daemon); null serves /version only.
+  ObjectStore* objects = nullptr;
 };
 
 // The version.Info of a cluster on Kubernetes `kubernetes_version` ("1.24.9"):

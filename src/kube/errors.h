@@ -22,9 +22,78 @@ namespace byok::kube::errors {
 // authentication). No args. The apiserver says no more than this.
 inline constexpr ErrorSpec kUnauthorized{"Unauthorized", 401, "Unauthorized"};
 
-// A path the server does not serve (issue 7 adds the resources). No args.
+// A path the server does not serve. No args.
 inline constexpr ErrorSpec kNotFound{"NotFound", 404,
                                      "the server could not find the requested resource"};
+
+// An object that does not exist. Args: the resource, qualified with its group when it has one
+// ("persistentvolumeclaims", "storageclasses.storage.k8s.io"), and the name. The Status carries
+// details {name, group, kind: resource}.
+inline constexpr ErrorSpec kObjectNotFound{"NotFound", 404, "{} \"{}\" not found"};
+
+// A create of a name that is taken. Args: qualified resource, name.
+inline constexpr ErrorSpec kAlreadyExists{"AlreadyExists", 409, "{} \"{}\" already exists"};
+
+// An update whose metadata.resourceVersion is not the stored one. Args: qualified resource, name.
+inline constexpr ErrorSpec kConflict{
+    "Conflict", 409,
+    "Operation cannot be fulfilled on {} \"{}\": the object has been modified; please apply your "
+    "changes to the latest version and try again"};
+
+// Validation failed. Args: the qualified kind ("StorageClass.storage.k8s.io",
+// "PersistentVolumeClaim"), the name, and the field errors ("parameters: Forbidden: updates to
+// parameters are forbidden."; several: "[e1, e2]"). The Status carries details {name, group,
+// kind, causes: [{reason, message, field}]}.
+inline constexpr ErrorSpec kInvalid{"Invalid", 422, "{} \"{}\" is invalid: {}"};
+
+// A malformed request. Arg: the whole message (the apiserver words each case itself, e.g.
+// "the name of the object (a) does not match the name on the URL (b)").
+inline constexpr ErrorSpec kBadRequest{"BadRequest", 400, "{}"};
+
+// A body that does not parse. Arg: the parser's complaint.
+inline constexpr ErrorSpec kBodyNotDecodable{"BadRequest", 400,
+                                             "the object provided is unrecognized ({})"};
+
+// A PATCH whose Content-Type is not a patch type. No args.
+inline constexpr ErrorSpec kUnsupportedPatchType{
+    "UnsupportedMediaType", 415,
+    "the body of the request was in an unknown format - accepted media types include: "
+    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
+    "application/strategic-merge-patch+json"};
+
+// A create/update body that is not JSON (protobuf, YAML). Arg: none. (byok: the apiserver also
+// decodes YAML and protobuf and lists them; byok decodes JSON only, and says so.)
+inline constexpr ErrorSpec kUnsupportedMediaType{
+    "UnsupportedMediaType", 415,
+    "the body of the request was in an unknown format - accepted media types include: "
+    "application/json"};
+
+// A patch that does not apply (bad JSON patch operation, test failed, ...). Arg: the reason.
+inline constexpr ErrorSpec kPatchFailed{"UnprocessableEntity", 422, "{}"};
+
+// A JSON patch `test` that failed or an operation on a missing path: 500 in the apiserver
+// ("the server rejected our request due to an error in our request" is client-go's wording;
+// the Status message is the patch library's). Arg: the message.
+inline constexpr ErrorSpec kJsonPatchFailed{"InternalError", 500, "{}"};
+
+// Server-side apply without ?fieldManager=. No args.
+inline constexpr ErrorSpec kFieldManagerRequired{
+    "BadRequest", 400,
+    "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for "
+    "apply patch"};
+
+// fieldValidation=Strict found fields the kind does not have. Arg: the apiserver's list
+// ('unknown field "spec.foo"', several joined by ", ").
+inline constexpr ErrorSpec kStrictDecoding{"BadRequest", 400, "{}"};
+
+// A write to a namespace that does not exist. Arg: the namespace.
+inline constexpr ErrorSpec kNamespaceNotFound{"NotFound", 404, "namespaces \"{}\" not found"};
+
+// A write to a read-only kind (nodes are projections of the agent pools). (byok: the real
+// apiserver accepts node writes; byok's nodes come from the pools.)
+inline constexpr ErrorSpec kReadOnlyKind{"MethodNotAllowed", 405,
+                                         "the server does not allow this method on the requested "
+                                         "resource"};
 
 // A method the path does not take (e.g. POST /version). No args.
 inline constexpr ErrorSpec kMethodNotAllowed{

@@ -16,9 +16,12 @@ namespace byok::kube {
 //  "reason":e.code,"code":e.http_status}; NotFound also carries "details":{} as the apiserver's
 // does.
 nlohmann::json StatusObject(const ApiError& e);
+// The same with `details` (StatusDetails: name, group, kind, causes, ...) when it is an object.
+nlohmann::json StatusObject(const ApiError& e, const nlohmann::json& details);
 
 // The Status as a response with e.http_status, Content-Type application/json and
 // Cache-Control "no-cache, private" (as every kube-apiserver response).
 http::Response StatusResponse(const ApiError& e);
+http::Response StatusResponse(const ApiError& e, const nlohmann::json& details);
 
 }  // namespace byok::kube

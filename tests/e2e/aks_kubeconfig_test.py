@@ -177,8 +177,8 @@ class AksKubeconfigTest(ByokServerTestCase):
         self.assertNotEqual(r.code, 0, r.explain())
         self.assertTrue("Unauthorized" in r.err or "logged in" in r.err
                         or "provide credentials" in r.err, r.explain())
-        # Everything but /version is a Kubernetes 404 for now.
-        status, body = self.get(url_one + "/api/v1/namespaces", cert_one)
+        # A kind the API does not serve is a Kubernetes 404.
+        status, body = self.get(url_one + "/api/v1/pods", cert_one)
         self.assertEqual(status, 404, body)
         self.assertEqual(json.loads(body)["reason"], "NotFound")
 

@@ -131,6 +131,17 @@ TEST_F(FrontendTest, PipelineOrder) {
             "InvalidResourceNamespace");
 }
 
+TEST_F(FrontendTest, AnswersNameTheAuthenticatedCallerForTheAccessLog) {
+  std::string rg = std::string("/subscriptions/") + kSub + "/resourcegroups/rg1";
+  EXPECT_EQ(Call("PUT", rg, "").log_principal, "");          // not authenticated: nobody to name
+  EXPECT_EQ(Call("PUT", rg, "good").log_principal, "good");  // refused, but authenticated
+  auto made = Call("PUT", rg + "?api-version=2021-04-01", "good", R"({"location":"eastus"})");
+  EXPECT_LT(made.status, 300);
+  EXPECT_EQ(made.log_principal, "good");
+  EXPECT_EQ(made.headers.Get("oid"), std::nullopt);
+  EXPECT_EQ(made.body.find("log_principal"), std::string::npos);
+}
+
 TEST_F(FrontendTest, ResourceGroupLifecycle) {
   std::string rg = std::string("/subscriptions/") + kSub + "/resourceGroups/MyRG";
   std::string v = "?api-version=2021-04-01";

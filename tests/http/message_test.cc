@@ -118,6 +118,11 @@ TEST(AccessLogTest, LineFormatEscapesAndTruncates) {
       "agent";
   std::string line = internal::FormatAccessLine(r);
   EXPECT_EQ(line, R"(127.0.0.1:5 "GET /x?token=REDACTED" 200 12 345us rid "evil\"\x0a\x01agent")");
+  r.principal = "0b1c\"oid";
+  EXPECT_EQ(
+      internal::FormatAccessLine(r),
+      R"(127.0.0.1:5 "GET /x?token=REDACTED" 200 12 345us rid "evil\"\x0a\x01agent" oid=0b1c\"oid)");
+  r.principal = "";
   std::string long_target = "/" + std::string(5000, 'a');
   r.target = long_target;
   line = internal::FormatAccessLine(r);

@@ -125,6 +125,10 @@ std::string FormatAccessLine(const AccessRecord& r) {
   line += " \"";
   AppendEscaped(line, r.user_agent, kMaxUserAgentLogBytes);
   line.push_back('"');
+  if (!r.principal.empty()) {
+    line += " oid=";
+    AppendEscaped(line, r.principal, 128);
+  }
   return line;
 }
 

@@ -2,7 +2,9 @@
 //
 // One line per response on spdlog logger "access" (info level):
 //   <remote> "<METHOD> <path?query>" <status> <response body bytes> <duration>us <request id>
-//   "<user agent>"
+//   "<user agent>"[ oid=<principal>]
+// The oid field is present when the handler named the authenticated caller
+// (Response::log_principal); it is an object id, never a credential.
 // The path and query are the raw request-target with the values of sensitive-looking query
 // parameters replaced by "REDACTED"; quotes, backslashes and non-printable bytes are escaped and
 // long fields truncated. Nothing else from the request (no header but User-Agent, no body) is
@@ -32,6 +34,7 @@ struct AccessRecord {
   int64_t duration_us = 0;
   std::string_view request_id;
   std::string_view user_agent;
+  std::string_view principal;  // Response::log_principal; empty: no oid field
 };
 
 // True for query parameter names whose values must not be logged (client_secret, password,

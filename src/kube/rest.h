@@ -1,0 +1,59 @@
+// The REST surface of each cluster's Kubernetes API, behind the ApiServer's authentication
+// (api_server.h). Paths are relative to the cluster's prefix (/k8s/{uniqueId}/):
+//
+//   GET api, apis                 discovery: aggregated (APIGroupDiscoveryList, its own
+//                                 Content-Type) when Accept asks for it, legacy otherwise
+//                                 (discovery.h); GET apis/{g} → APIGroup
+//   GET api/v1, apis/{g}/{v}      APIResourceList
+//   GET openapi/v3[/...]          OpenAPI v3 index and documents (openapi.h); openapi/v2 → 404
+//   api/v1[/namespaces/{ns}]/{resource}[/{name}[/status]]
+//   apis/{g}/{v}[/namespaces/{ns}]/{resource}[/{name}[/status]]
+//     GET collection   list: labelSelector (=, ==, !=, in, notin, exists, !exists), fieldSelector
+//                      (=, ==, != on any dotted field path, e.g. metadata.name,
+//                      involvedObject.name), limit/continue; `watch` → 405 (no streaming).
+//                      A meta.k8s.io/v1 Table when Accept asks for one (table.h), else the
+//                      {Kind}List.
+//     POST collection  create → 201 (dryRun=All: validated, not stored); fieldManager recorded.
+//     DELETE collection  deletecollection (selectors honoured) → the list of deleted objects.
+//     GET item         the object (or a one-row Table)
+//     PUT item         update (resourceVersion precondition when given → 409 Conflict)
+//     PATCH item       json-patch, merge-patch, strategic-merge-patch, apply-patch+yaml (server-
+//                      side apply: ?fieldManager= required, creates when absent); other types 415
+//     DELETE item      immediate delete (no finalizers) → Status Success with details
+//                      {name, group, kind, uid}, as the apiserver answers for an object deleted at
+//                      once; dryRun=All honoured; propagationPolicy accepted.
+//     …/status         GET, PUT, PATCH of the status subresource (only status changes).
+//   Nodes are read-only projections of the cluster's node records (node_objects.h): writes
+//   answer 405.
+// events.k8s.io/v1 Events are the stored core v1 Events, converted (resources.h).
+// Request bodies are JSON (kubectl sends JSON even for apply-patch+yaml); fieldValidation=Strict
+// refuses unknown top-level and metadata fields (resources.h UnknownFields), other values ignore
+// them. Every response carries Cache-Control "no-cache, private"; errors are Status objects
+// (errors.h) with the apiserver's messages and details.
+// The built-in objects (ObjectStore::EnsureBuiltins) are created on the first request.
+//
+// Thread safety: thread-safe. REQUIRES: deps outlive the handler.
+#pragma once
+
+#include <string_view>
+
+#include "common/clock.h"
+#include "containerservice/cluster_store.h"
+#include "http/message.h"
+#include "kube/object_store.h"
+#include "store/store.h"
+
+namespace byok::kube {
+
+struct RestDeps {
+  store::Store* store = nullptr;  // node records, agent pools
+  ObjectStore* objects = nullptr;
+  const Clock* clock = nullptr;  // Table ages, managedFields times
+};
+
+// Serves `request` for the (authenticated) cluster; rest is the path after the cluster prefix,
+// without the leading '/' (no trailing '/'). Returns a 404 Status for paths it does not serve.
+http::Response HandleRest(const RestDeps& deps, const containerservice::ClusterRecord& cluster,
+                          const http::Request& request, std::string_view rest);
+
+}  // namespace byok::kube
