@@ -89,6 +89,11 @@ inline constexpr ErrorSpec kStrictDecoding{"BadRequest", 400, "{}"};
 // A write to a namespace that does not exist. Arg: the namespace.
 inline constexpr ErrorSpec kNamespaceNotFound{"NotFound", 404, "namespaces \"{}\" not found"};
 
+// Deleting one of the namespaces the apiserver protects (default, kube-system, kube-public).
+// Arg: the namespace.
+inline constexpr ErrorSpec kNamespaceProtected{
+    "Forbidden", 403, "namespaces \"{}\" is forbidden: this namespace may not be deleted"};
+
 // A write to a read-only kind (nodes are projections of the agent pools). (byok: the real
 // apiserver accepts node writes; byok's nodes come from the pools.)
 inline constexpr ErrorSpec kReadOnlyKind{"MethodNotAllowed", 405,

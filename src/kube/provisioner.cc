@@ -33,6 +33,10 @@ constexpr char kInvalidArgumentRpc[] = "rpc error: code = InvalidArgument desc =
 constexpr char kInternalRpc[] = "rpc error: code = Internal desc = {}";
 constexpr char kParseFailed[] = "Failed parsing disk parameters: {}";
 constexpr char kInvalidParameter[] = "invalid parameter {} in storage class";
+// (byok) Args: the value, the parameter.
+constexpr char kBadPathParameter[] =
+    "invalid value \"{}\" of parameter {} in storage class: only letters, digits, '-', '_', "
+    "'.', '(' and ')' are allowed";
 constexpr char kBadTags[] =
     "Tags '{}' are invalid, the format should like: 'key1=value1,key2=value2'";
 constexpr char kBadSku[] =
@@ -174,6 +178,21 @@ const Kind& KindOf(std::string_view group, std::string_view resource) {
 // ---------------------------------------------------------------------------------------------
 // Parameters, quantities, the disk body.
 
+namespace {
+
+// An ARM path segment from a class parameter ("" = unset): 1 to 90 name characters, not "." or
+// "..", so it can't add segments, a query or a fragment to the disk's URL.
+bool ArmPathSegment(std::string_view v) {
+  if (v.empty()) return true;
+  if (v.size() > 90 || v == "." || v == "..") return false;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.' ||
+           c == '(' || c == ')';
+  });
+}
+
+}  // namespace
+
 Result<DiskParameters> ParseDiskParameters(const json& parameters) {
   DiskParameters p;
   std::string iops, mbps, kind;
@@ -241,6 +260,13 @@ Result<DiskParameters> ParseDiskParameters(const json& parameters) {
   }
   if (!kind.empty() && !arm::EqualsIgnoreCase(kind, "managed")) {
     return ParseError(fmt::format(kUnmanagedKind, kind));
+  }
+  // (byok) These become segments of the disk's ARM path: ARM name characters only.
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string*>{"subscriptionID", &p.subscription_id},
+        {"resourceGroup", &p.resource_group},
+        {"diskName", &p.disk_name}}) {
+    if (!ArmPathSegment(*value)) return ParseError(fmt::format(kBadPathParameter, *value, name));
   }
   static const std::vector<std::string> kSkus = {
       "Premium_LRS",     "Premium_ZRS",  "Standard_LRS", "StandardSSD_LRS",
@@ -726,11 +752,13 @@ class Pass {
   Result<bool> Volume(const json& pv, const std::map<std::string, std::string>& claim_uids) {
     const json& ref = At(pv, {"spec", "claimRef"});
     if (!ref.is_object()) return false;
+    // Only a volume bound to a claim (claimRef.uid set) is released, when that claim is gone or
+    // replaced by another of the same name; a pre-bound volume waits for its claim.
+    const std::string claim_uid = Str(ref, {"uid"});
+    if (claim_uid.empty()) return false;
     std::string key = Str(ref, {"namespace"}) + "/" + Str(ref, {"name"});
     auto it = claim_uids.find(key);
-    if (it != claim_uids.end() && (Str(ref, {"uid"}).empty() || it->second == Str(ref, {"uid"}))) {
-      return false;  // its claim is there
-    }
+    if (it != claim_uids.end() && it->second == claim_uid) return false;  // its claim is there
     const std::string name = Str(pv, {"metadata", "name"});
     json cur = pv;
     if (Str(pv, {"status", "phase"}) != "Released" && Str(pv, {"status", "phase"}) != "Failed") {
@@ -742,7 +770,16 @@ class Pass {
     if (Str(cur, {"spec", "persistentVolumeReclaimPolicy"}) != "Delete") return false;
     std::string by = Str(cur, {"metadata", "annotations", kProvisionedBy});
     if (by != kCsiDiskDriver && by != kInTreeAzureDisk) return false;
-    std::string disk_id = Str(cur, {"spec", "csi", "volumeHandle"});
+    // Only what this provisioner created is deleted: a volume named after its claim whose handle
+    // is a managed disk id (anyone who may write volumes could otherwise point the cluster
+    // identity's DELETE at any resource it can reach).
+    if (name != "pvc-" + claim_uid) return false;
+    std::string disk_id;
+    if (auto handle = arm::ResourceId::Parse(Str(cur, {"spec", "csi", "volumeHandle"}));
+        handle.ok() && arm::EqualsIgnoreCase(handle->ResourceType(), "Microsoft.Compute/disks") &&
+        ArmPathSegment(handle->Name()) && ArmPathSegment(handle->resource_group())) {
+      disk_id = handle->ToString();
+    }
     if (!disk_id.empty()) {
       auto reply = d_.arm->Call(cluster_, "DELETE",
                                 fmt::format("{}?api-version={}", disk_id, kDiskApiVersion), json());

@@ -744,6 +744,10 @@ Outcome<json> Handler::Patch(const Target& t) {
 
 http::Response Handler::DeleteItem(const Target& t) {
   const Kind& kind = *t.kind;
+  if (kind.group.empty() && kind.resource == "namespaces" &&
+      (t.name == "default" || t.name == "kube-system" || t.name == "kube-public")) {
+    return StatusResponse(MakeError(errors::kNamespaceProtected, t.name));
+  }
   const Kind& stored = StorageKindOf(kind);
   auto current = deps_.objects->Get(cluster_.unique_id, stored, t.ns, t.name);
   if (!current.ok()) return FailureResponse(StoreFailure(kind, t.ns, t.name, current.status()));

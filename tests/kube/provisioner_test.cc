@@ -90,6 +90,17 @@ TEST(ParseDiskParametersTest, DriverMessages) {
       ParseDiskParameters({{"skuname", "UltraSSD_LRS"}, {"diskIOPSReadWrite", "100"}}).ok());
 }
 
+TEST(ParseDiskParametersTest, PathParametersAreArmNames) {
+  for (const char* key : {"resourceGroup", "subscriptionID", "diskName"}) {
+    for (const char* bad : {"rg/../../x", "a?api-version=1", "..", "a#b", "a%2fb"}) {
+      auto p = ParseDiskParameters({{key, bad}});
+      ASSERT_FALSE(p.ok()) << key << "=" << bad;
+      EXPECT_THAT(p.status().message(), HasSubstr("of parameter " + std::string(key)));
+    }
+  }
+  EXPECT_TRUE(ParseDiskParameters({{"resourceGroup", "my-RG_1.(x)"}}).ok());
+}
+
 TEST(QuantityTest, ParsesKubernetesQuantities) {
   EXPECT_EQ(*ParseQuantity("10Gi"), int64_t{10} << 30);
   EXPECT_EQ(*ParseQuantity("1G"), 1000000000);
@@ -450,6 +461,45 @@ TEST_F(ProvisionerTest, DeletedClaimReleasesAndDeletesTheDisk) {
   EXPECT_TRUE(objects_->Get(kUid, K("", "persistentvolumes"), "", pv_name)
                   .status()
                   .Is(StatusCode::kNotFound));
+}
+
+TEST_F(ProvisionerTest, OnlyItsOwnVolumesAreReclaimed) {
+  AddCluster();
+  AddClass("byok", {{"diskEncryptionSetID", DesId()}});
+  auto volume = [&](const std::string& name, const std::string& handle, const json& claim_ref) {
+    json pv = {{"metadata",
+                {{"name", name},
+                 {"annotations", {{"pv.kubernetes.io/provisioned-by", "disk.csi.azure.com"}}}}},
+               {"spec",
+                {{"capacity", {{"storage", "1Gi"}}},
+                 {"accessModes", json::array({"ReadWriteOnce"})},
+                 {"persistentVolumeReclaimPolicy", "Delete"},
+                 {"claimRef", claim_ref},
+                 {"csi", {{"driver", "disk.csi.azure.com"}, {"volumeHandle", handle}}}}}};
+    ASSERT_TRUE(objects_->Create(kUid, K("", "persistentvolumes"), pv).ok());
+  };
+  // A volume written by a cluster user, pointing the DELETE at the disk encryption set.
+  volume("pvc-11111111-1111-1111-1111-111111111111", DesId(),
+         {{"namespace", "default"},
+          {"name", "gone"},
+          {"uid", "11111111-1111-1111-1111-111111111111"}});
+  // A disk id with a query smuggled into its name.
+  volume("pvc-22222222-2222-2222-2222-222222222222",
+         "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d?api-version=1",
+         {{"namespace", "default"},
+          {"name", "gone2"},
+          {"uid", "22222222-2222-2222-2222-222222222222"}});
+  // A disk volume not named after its claim.
+  volume("static-disk", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d",
+         {{"namespace", "default"}, {"name", "gone3"}, {"uid", "33333333"}});
+  // A volume pre-bound to a claim that does not exist yet (no uid): it waits.
+  volume("pvc-prebound", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/p",
+         {{"namespace", "default"}, {"name", "later"}});
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  for (const auto& call : arm_.calls) EXPECT_NE(call.method, "DELETE") << call.path;
+  auto prebound = objects_->Get(kUid, K("", "persistentvolumes"), "", "pvc-prebound");
+  ASSERT_TRUE(prebound.ok());
+  EXPECT_NE(prebound->value(json::json_pointer("/status/phase"), std::string()), "Released");
 }
 
 TEST_F(ProvisionerTest, RetainKeepsTheReleasedVolumeAndItsDisk) {

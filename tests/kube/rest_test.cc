@@ -259,6 +259,17 @@ TEST_F(RestTest, ClaimsNamespacesAndEvents) {
   EXPECT_EQ(Body(applied)["metadata"]["managedFields"].size(), 1u);
 }
 
+TEST_F(RestTest, ProtectedNamespacesAreNotDeleted) {
+  for (const char* ns : {"default", "kube-system", "kube-public"}) {
+    auto r = Call("DELETE", std::string("api/v1/namespaces/") + ns, nullptr);
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(Body(r)["reason"], "Forbidden");
+    EXPECT_EQ(Body(r)["message"], "namespaces \"" + std::string(ns) +
+                                      "\" is forbidden: this namespace may not be deleted");
+  }
+  EXPECT_EQ(Call("GET", "api/v1/namespaces/default", nullptr).status, 200);
+}
+
 TEST_F(RestTest, NodesAreReadOnlyProjections) {
   containerservice::NodeInfo node;
   node.name = "aks-nodepool1-12345678-vmss000000";
