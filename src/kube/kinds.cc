@@ -4,8 +4,8 @@ namespace byok::kube {
 namespace {
 
 const std::vector<std::string>& StoredVerbs() {
-  static const std::vector<std::string> v = {"create", "delete", "deletecollection", "get",
-                                             "list",   "patch",  "update",           "watch"};
+  static const std::vector<std::string> v = {"create", "delete", "deletecollection", "get", "list",
+                                             "patch",  "update"};
   return v;
 }
 
@@ -32,10 +32,10 @@ std::vector<Kind> BuildKinds() {
   std::vector<Kind> kinds;
   Kind ns = Make("", "Namespace", "namespaces", false, {"ns"}, {"status"});
   // The apiserver has no deletecollection on namespaces.
-  ns.verbs = {"create", "delete", "get", "list", "patch", "update", "watch"};
+  ns.verbs = {"create", "delete", "get", "list", "patch", "update"};
   kinds.push_back(ns);
   Kind node = Make("", "Node", "nodes", false, {"no"}, {"status"});
-  node.verbs = {"get", "list", "watch"};
+  node.verbs = {"get", "list"};
   node.read_only = true;
   kinds.push_back(node);
   kinds.push_back(Make("", "PersistentVolume", "persistentvolumes", false, {"pv"}, {"status"}));

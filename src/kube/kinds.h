@@ -34,7 +34,8 @@ struct Kind {
   bool namespaced = false;
   std::vector<std::string> short_names;  // {"pvc"}
   // Verbs for discovery: "create","delete","deletecollection","get","list","patch","update",
-  // "watch" (nodes: get, list, watch only).
+  // (nodes: get and list only). "watch" is not served yet (the http module has no streaming
+  // responses), so discovery does not list it.
   std::vector<std::string> verbs;
   // Subresources served (e.g. {"status"} for PVCs, PVs, nodes, volumeattachments).
   std::vector<std::string> subresources;

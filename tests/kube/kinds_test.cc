@@ -28,7 +28,7 @@ TEST(KindsTest, PersistentVolumeClaimFacts) {
   EXPECT_THAT(k->short_names, ElementsAre("pvc"));
   EXPECT_THAT(k->subresources, ElementsAre("status"));
   EXPECT_THAT(k->verbs, ElementsAre("create", "delete", "deletecollection", "get", "list", "patch",
-                                    "update", "watch"));
+                                    "update"));
   EXPECT_FALSE(k->read_only);
   EXPECT_EQ(k->ApiVersion(), "v1");
 }
@@ -38,7 +38,7 @@ TEST(KindsTest, NodesAreReadOnly) {
   ASSERT_NE(k, nullptr);
   EXPECT_TRUE(k->read_only);
   EXPECT_FALSE(k->namespaced);
-  EXPECT_THAT(k->verbs, ElementsAre("get", "list", "watch"));
+  EXPECT_THAT(k->verbs, ElementsAre("get", "list"));
   EXPECT_THAT(k->short_names, ElementsAre("no"));
 }
 
