@@ -404,8 +404,8 @@ http::Response Provider::CreateCluster(ArmRequest& r) {
 
   std::shared_ptr<Provider> self = shared_from_this();
   return d_.operations->Start(
-      r, [self, cluster_id]() -> ApiResult<json> { return self->FinishCreate(cluster_id); }, 201,
-      ClusterDocument(state));
+      r, [self, cluster_id]() -> ApiResult<json> { return self->FinishCreateOrUpdate(cluster_id); },
+      201, ClusterDocument(state));
 }
 
 http::Response Provider::UpdateCluster(ArmRequest& r, const ClusterState& state) {
@@ -549,8 +549,8 @@ http::Response Provider::UpdateCluster(ArmRequest& r, const ClusterState& state)
   spdlog::info("updating managed cluster {}", cluster_id);
   std::shared_ptr<Provider> self = shared_from_this();
   return d_.operations->Start(
-      r, [self, cluster_id]() -> ApiResult<json> { return self->FinishUpdate(cluster_id); }, 200,
-      ClusterDocument(next));
+      r, [self, cluster_id]() -> ApiResult<json> { return self->FinishCreateOrUpdate(cluster_id); },
+      200, ClusterDocument(next));
 }
 
 // ---- PATCH (tags), GET, list ----

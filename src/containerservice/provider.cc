@@ -323,23 +323,8 @@ Result<std::optional<ClusterState>> LoadState(Provider& p, const std::string& cl
 
 }  // namespace
 
-ApiResult<json> Provider::FinishCreate(const std::string& cluster_id) {
-  auto st = LoadState(*this, cluster_id);
-  if (!st.ok()) return InternalError(st.status());
-  if (!*st) return json();
-  if (Status g = GrantNodeGroupContributor((*st)->record); !g.ok()) {
-    (void)SetStates(cluster_id, "Failed", "", true);
-    return InternalError(g);
-  }
-  ApiResult<bool> done = Reconcile(cluster_id);
-  if (!done.ok()) return done.error();
-  st = LoadState(*this, cluster_id);
-  if (!st.ok()) return InternalError(st.status());
-  return *st ? ClusterDocument(**st) : json();
-}
-
-ApiResult<json> Provider::FinishUpdate(const std::string& cluster_id) {
-  // An update also repairs what a failed creation left: the identity's Contributor grant.
+// Creation and update (also what repairs a failed creation: the identity's Contributor grant).
+ApiResult<json> Provider::FinishCreateOrUpdate(const std::string& cluster_id) {
   auto st = LoadState(*this, cluster_id);
   if (!st.ok()) return InternalError(st.status());
   if (!*st) return json();
@@ -407,9 +392,9 @@ Status Provider::Resume() {
     const std::string what = fmt::format("resuming '{}' of managed cluster {}", state, id);
     ++resumed;
     if (state == "Creating") {
-      d_.operations->Enqueue(what, [self, id] { return self->FinishCreate(id); });
+      d_.operations->Enqueue(what, [self, id] { return self->FinishCreateOrUpdate(id); });
     } else if (state == "Updating" || state == "Scaling" || state == "Upgrading") {
-      d_.operations->Enqueue(what, [self, id] { return self->FinishUpdate(id); });
+      d_.operations->Enqueue(what, [self, id] { return self->FinishCreateOrUpdate(id); });
     } else if (state == "Deleting") {
       d_.operations->Enqueue(what, [self, id] { return self->FinishDelete(id); });
     } else if (state == "Stopping" || state == "Starting") {

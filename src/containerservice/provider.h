@@ -90,8 +90,9 @@ class Provider : public std::enable_shared_from_this<Provider> {
                    const std::string& power, bool pools, const std::string& only_pool = "",
                    bool deleting_op = false);
   // The work of the long-running operations, shared by their handlers and Resume.
-  ApiResult<nlohmann::json> FinishCreate(const std::string& cluster_id);
-  ApiResult<nlohmann::json> FinishUpdate(const std::string& cluster_id);
+  // Create and update: Contributor on the node resource group (again, for an update: it repairs a
+  // failed creation), then the node counts (Reconcile); the cluster document.
+  ApiResult<nlohmann::json> FinishCreateOrUpdate(const std::string& cluster_id);
   ApiResult<nlohmann::json> FinishDelete(const std::string& cluster_id);
   ApiResult<nlohmann::json> FinishPower(const std::string& cluster_id, const std::string& uid,
                                         bool stop);

@@ -33,6 +33,22 @@ class ManagedClustersTest : public compute::test::ComputeFixture {
     kid_ = CreateKey("kv1", "cmk");
     CreateDesWithAccess("rg", "des1", "kv1", kid_);
     des_id_ = DesId("rg", "des1");
+    NewNodeManager();
+    gateway::RegisterAuthorizationProvider(*fe_, *rbac_);
+    RegisterProvider();
+    des_users_ = ClustersUsingDes;
+  }
+
+  // A second provider over the same store, as byokd registers it when it starts again (the first
+  // one's operations are gone).
+  void Restart() {
+    Drain();
+    RegisterProvider();
+    Drain();
+  }
+
+  // A NodeManager with no open OS disks (byokd starting).
+  void NewNodeManager() {
     NodeDeps nd;
     nd.store = store_.get();
     nd.clock = &clock_;
@@ -41,26 +57,10 @@ class ManagedClustersTest : public compute::test::ComputeFixture {
     nd.disks = disks_.get();
     nd.customer_keys = vault_keys_.get();
     nodes_ = std::make_unique<NodeManager>(nd);
-    gateway::RegisterAuthorizationProvider(*fe_, *rbac_);
-    ContainerServiceDeps cd;
-    cd.store = store_.get();
-    cd.clock = &clock_;
-    cd.random = &CryptoRandom();
-    cd.rbac = rbac_.get();
-    cd.directory = &identity_->directory();
-    cd.operations = ops_.get();
-    cd.frontend = fe_.get();
-    cd.nodes = nodes_.get();
-    cd.api_base_url = [] { return std::string("https://localhost:8443"); };
-    cd.server_ca_pem = [] { return std::string("-----BEGIN CERTIFICATE-----\n"); };
-    provider_ = RegisterContainerServiceProviders(*fe_, cd);
-    des_users_ = ClustersUsingDes;
   }
 
-  // A second provider over the same store, as byokd registers it when it starts again (the first
-  // one's operations are gone).
-  void Restart() {
-    Drain();
+  // Registers the containerservice providers (again: byokd starting over the same store).
+  void RegisterProvider() {
     ContainerServiceDeps cd;
     cd.store = store_.get();
     cd.clock = &clock_;
@@ -73,7 +73,6 @@ class ManagedClustersTest : public compute::test::ComputeFixture {
     cd.api_base_url = [] { return std::string("https://localhost:8443"); };
     cd.server_ca_pem = [] { return std::string("-----BEGIN CERTIFICATE-----\n"); };
     provider_ = RegisterContainerServiceProviders(*fe_, cd);
-    Drain();
   }
 
   void TearDown() override {
@@ -698,14 +697,7 @@ TEST_F(ManagedClustersTest, ARestartResumesCutShortOperationsAndBootsNodes) {
                 return Status::Ok();
               }).ok());
   // A new NodeManager: the running nodes' open disks went with the old process.
-  NodeDeps nd;
-  nd.store = store_.get();
-  nd.clock = &clock_;
-  nd.random = &CryptoRandom();
-  nd.blocks = blocks_.get();
-  nd.disks = disks_.get();
-  nd.customer_keys = vault_keys_.get();
-  nodes_ = std::make_unique<NodeManager>(nd);
+  NewNodeManager();
   Restart();
   json c = Get(ClusterId("c1"));
   EXPECT_EQ(c["properties"]["provisioningState"], "Succeeded") << c.dump();
