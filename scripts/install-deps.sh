@@ -17,7 +17,7 @@ packages=(
 for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
-    --bench) packages+=(libbenchmark-dev wrk) ;;
+    --bench) packages+=(libbenchmark-dev wrk etcd-server etcd-client) ;;  # etcd: bench/kube.sh
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done

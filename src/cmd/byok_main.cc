@@ -13,6 +13,7 @@
 #include "daemon/azure_cli.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/demo.h"
 #include "identity/admin.h"
 
 namespace {
@@ -153,6 +154,35 @@ int main(int argc, char** argv) {
                            "the clear)");
   add_data_dir(disk_inspect);
 
+  CLI::App* volume = app.add_subcommand(
+      "volume", "Attach a PersistentVolumeClaim's disk to an AKS node over NBD, detach it");
+  volume->require_subcommand(1);
+  byok::daemon::VolumeRequest volume_request;
+  bool volume_unix = false;
+  auto add_volume_target = [&](CLI::App* cmd) {
+    cmd->add_option("--cluster", volume_request.cluster,
+                    "The managed cluster: its name or resource id")
+        ->required();
+    cmd->add_option("--resource-group,-g", volume_request.resource_group,
+                    "The cluster's resource group (when the name is not unique)");
+    cmd->add_option("--namespace,-n", volume_request.ns,
+                    "The claim's namespace (default: default)");
+    cmd->add_option("claim", volume_request.claim, "The PersistentVolumeClaim")->required();
+    add_data_dir(cmd);
+  };
+  CLI::App* volume_attach = volume->add_subcommand(
+      "attach",
+      "Attach the claim's disk to a node (provisioning a WaitForFirstConsumer claim first) and "
+      "record a VolumeAttachment: prints one line, the NBD URI (the export name is a secret)");
+  add_volume_target(volume_attach);
+  volume_attach->add_option("--node", volume_request.node,
+                            "The node (default: the first Ready node in name order)");
+  volume_attach->add_flag("--unix", volume_unix,
+                          "Print the unix-socket URI nbd+unix:///EXPORT?socket=PATH instead");
+  CLI::App* volume_detach = volume->add_subcommand(
+      "detach", "Detach the claim's disk: its NBD export stops working, the VolumeAttachment goes");
+  add_volume_target(volume_detach);
+
   CLI::App* node = app.add_subcommand("node", "List the nodes of AKS clusters (needs the server)");
   node->require_subcommand(1);
   std::optional<std::string> node_cluster;
@@ -165,6 +195,18 @@ int main(int argc, char** argv) {
                         "Only the nodes of this managed cluster (ARM id)");
   node_list->add_flag("--json", node_json, "Print a JSON array of node documents");
   add_data_dir(node_list);
+
+  CLI::App* demo = app.add_subcommand(
+      "demo",
+      "Run the walkthrough of Azure's AKS BYOK document against the server with the real Azure CLI "
+      "and kubectl, printing each command and its result (needs a fresh server)");
+  byok::daemon::DemoOptions demo_options;
+  demo->add_option("--location", demo_options.location,
+                   "The region for the document's myAzureRegionName (default eastus)");
+  demo->add_option("--work-dir", demo_options.work_dir,
+                   "Where az's configuration, a private HOME and the walkthrough's files go "
+                   "(default DATA_DIR/demo)");
+  add_data_dir(demo);
 
   CLI11_PARSE(app, argc, argv);
   byok::daemon::DataDir dir = byok::daemon::ResolveDataDir(data_dir);
@@ -246,6 +288,20 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (*volume_attach) {
+    auto a = byok::daemon::VolumeAttach(dir, volume_request);
+    if (!a.ok()) return ExitFor(a.status());
+    std::string uri = (*a)[volume_unix ? "socketUri" : "uri"].get<std::string>();
+    if (uri.empty()) {
+      std::fprintf(stderr, "byok: the server has no %s NBD listener (byokd %s)\n",
+                   volume_unix ? "unix-socket" : "TCP",
+                   volume_unix ? "--nbd-socket" : "--nbd-listen");
+      return 1;
+    }
+    std::cout << uri << "\n";
+    return 0;
+  }
+  if (*volume_detach) return ExitFor(byok::daemon::VolumeDetach(dir, volume_request).status());
   if (*node_list) {
     auto nodes = byok::daemon::NodeList(dir, node_cluster);
     if (!nodes.ok()) return ExitFor(nodes.status());
@@ -255,6 +311,11 @@ int main(int argc, char** argv) {
       std::cout << byok::daemon::FormatNodeTable(*nodes);
     }
     return 0;
+  }
+  if (*demo) {
+    auto code = byok::daemon::RunDemo(dir, demo_options);
+    if (!code.ok()) return ExitFor(code.status());
+    return *code;
   }
   if (*stop) {
     byok::Status s = byok::daemon::StopServer(dir);

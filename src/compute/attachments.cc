@@ -26,6 +26,7 @@ struct Record {
   std::string disk_id;
   std::string unique_id;
   std::string created;
+  std::string managed_by;             // "" = the NBD endpoint
   std::string key_unavailable_since;  // "" while the key works
   std::string key_error;
   bool purged = false;
@@ -43,6 +44,7 @@ Result<Record> RecordFromBody(const json& body) {
   r.disk_id = StrOf(body, "diskId");
   r.unique_id = StrOf(body, "uniqueId");
   r.created = StrOf(body, "created");
+  r.managed_by = StrOf(body, "managedBy");
   r.key_unavailable_since = StrOf(body, "keyUnavailableSince");
   r.key_error = StrOf(body, "keyError");
   auto p = body.find("purged");
@@ -58,6 +60,7 @@ json RecordBody(const Record& r) {
                {"diskId", r.disk_id},
                {"uniqueId", r.unique_id},
                {"created", r.created}};
+  if (!r.managed_by.empty()) body["managedBy"] = r.managed_by;
   if (!r.key_unavailable_since.empty()) {
     body["keyUnavailableSince"] = r.key_unavailable_since;
     body["keyError"] = r.key_error;
@@ -189,6 +192,7 @@ class AttachmentManager::Impl {
     a.disk_id = r.disk_id;
     a.unique_id = r.unique_id;
     a.created = r.created;
+    a.managed_by = r.managed_by.empty() ? ManagedBy() : r.managed_by;
     if (!e.tcp_host.empty()) {
       std::string host =
           e.tcp_host.find(':') != std::string::npos ? "[" + e.tcp_host + "]" : e.tcp_host;
@@ -267,7 +271,8 @@ class AttachmentManager::Impl {
 
   // ---- Attach / detach ----
 
-  ApiResult<Attachment> Attach(std::string_view disk_id, std::string_view caller) {
+  ApiResult<Attachment> Attach(std::string_view disk_id, std::string_view caller,
+                               const AttachOptions& options) {
     std::lock_guard serial(attach_mu_);
     auto found = ReadDisk(disk_id);
     if (!found.ok()) return Internal("read disk", found.status());
@@ -279,7 +284,10 @@ class AttachmentManager::Impl {
     }
     auto stale = FindByDisk(disk->id);
     if (!stale.ok()) return Internal("list attachments", stale.status());
-    if (*stale) return MakeError(errors::kDiskAttached, disk->name, ManagedBy());
+    if (*stale) {
+      return MakeError(errors::kDiskAttached, disk->name,
+                       (*stale)->managed_by.empty() ? ManagedBy() : (*stale)->managed_by);
+    }
 
     // Unlock now: proves the keys work (and keeps the Volume open while attached).
     auto probe = ProbeKey(disk->unique_id);
@@ -300,6 +308,7 @@ class AttachmentManager::Impl {
     r.disk_id = disk->id;
     r.unique_id = disk->unique_id;
     r.created = FormatAzureTime(d_.clock->Now());
+    r.managed_by = options.managed_by;
     {
       auto begun = d_.store->Begin();
       if (!begun.ok()) return Internal("store the attachment", begun.status());
@@ -314,7 +323,8 @@ class AttachmentManager::Impl {
       res.id = RecordId(r.export_name);
       res.type = kAttachmentType;
       res.body = RecordBody(r);
-      Status s = SetDiskState(*txn, disk->id, DiskState::kAttached, ManagedBy());
+      Status s = SetDiskState(*txn, disk->id, DiskState::kAttached,
+                              r.managed_by.empty() ? ManagedBy() : r.managed_by);
       if (s.ok()) s = txn->Create(std::move(res)).status();
       if (s.ok()) s = txn->Commit();
       if (!s.ok()) return Internal("store the attachment", s);
@@ -327,7 +337,8 @@ class AttachmentManager::Impl {
       live.state = std::make_shared<AttachState>();
       live.volume = std::move(volume).value();
     }
-    spdlog::info("disk {} attached as NBD export {} by {}", disk->id, Short(r.export_name), caller);
+    spdlog::info("disk {} attached as NBD export {} by {}{}", disk->id, Short(r.export_name),
+                 caller, r.managed_by.empty() ? "" : " (managedBy " + r.managed_by + ")");
     return ToAttachment(r);
   }
 
@@ -579,8 +590,9 @@ void AttachmentManager::SetEndpoint(NbdEndpoint endpoint) {
   impl_->SetEndpoint(std::move(endpoint));
 }
 NbdEndpoint AttachmentManager::endpoint() const { return impl_->endpoint(); }
-ApiResult<Attachment> AttachmentManager::Attach(std::string_view disk_id, std::string_view caller) {
-  return impl_->Attach(disk_id, caller);
+ApiResult<Attachment> AttachmentManager::Attach(std::string_view disk_id, std::string_view caller,
+                                                const AttachOptions& options) {
+  return impl_->Attach(disk_id, caller, options);
 }
 ApiResult<bool> AttachmentManager::Detach(std::string_view disk_id, std::string_view caller) {
   return impl_->Detach(disk_id, caller);

@@ -1,7 +1,8 @@
 // AttachmentManager: the disk data path's control side — which managed disks are attached, under
 // which NBD export name, and whether their customer key still works.
 //
-// Attach(disk id): the disk must exist and be Unattached (409 OperationNotAllowed otherwise). The
+// Attach(disk id, options): the disk must exist and be Unattached (409 OperationNotAllowed
+// otherwise, naming the VM or endpoint it is attached to). The
 // disk is unlocked first, which proves its keys are usable now: for a customer-key or
 // double-encryption disk the customer layer's DEK is unwrapped through Key Vault as the disk
 // encryption set's identity, so a disabled, expired, deleted or purged key, or a removed access
@@ -11,7 +12,10 @@
 //   /byok/compute/attachments/{export}   type byok.compute/attachments
 //   {"export", "diskId", "uniqueId", "created", "keyUnavailableSince"?, "keyError"?, "purged"?}
 // is stored and the disk becomes diskState Attached, managedBy the NBD endpoint
-// ("byok-nbd://HOST:PORT", or "byok-nbd+unix://PATH" without TCP) in one transaction.
+// ("byok-nbd://HOST:PORT", or "byok-nbd+unix://PATH" without TCP) in one transaction — or, when
+// AttachOptions::managed_by is set (`byok volume attach`: an AKS node), that id, as Azure reports
+// a disk attached to a scale-set VM (".../virtualMachineScaleSets/{vmss}/virtualMachines/{n}").
+// The NBD export works the same either way; the record then also keeps {"managedBy"}.
 // Detach(disk id): removes the record, sets the disk Unattached and locks the open Volume (its
 // in-flight I/O finishes, later requests of existing NBD connections fail with EIO); the export
 // name is refused from then on, also after a later re-attach (which draws a new name).
@@ -84,6 +88,12 @@ struct NbdEndpoint {
   std::string unix_path;  // "" = no unix socket
 };
 
+struct AttachOptions {
+  // The disk's managedBy while attached ("" = the NBD endpoint): e.g. an AKS node's scale-set
+  // instance id.
+  std::string managed_by;
+};
+
 struct Attachment {
   std::string export_name;
   std::string disk_id;     // ARM id, case as created
@@ -91,6 +101,7 @@ struct Attachment {
   std::string created;     // RFC 3339
   std::string uri;         // nbd://HOST:PORT/EXPORT ("" without TCP)
   std::string socket_uri;  // nbd+unix:///EXPORT?socket=PATH ("" without a unix socket)
+  std::string managed_by;  // as set on the disk
 };
 
 // What a probe of a disk's customer key found.
@@ -126,7 +137,8 @@ class AttachmentManager {
   NbdEndpoint endpoint() const;
 
   // See the file comment. `caller` (an object id) is only logged.
-  ApiResult<Attachment> Attach(std::string_view disk_id, std::string_view caller);
+  ApiResult<Attachment> Attach(std::string_view disk_id, std::string_view caller,
+                               const AttachOptions& options = {});
   ApiResult<bool> Detach(std::string_view disk_id, std::string_view caller);
   // The attachment of a disk (any case), if it is attached.
   Result<std::optional<Attachment>> Find(std::string_view disk_id);

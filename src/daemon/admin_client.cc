@@ -291,6 +291,33 @@ Result<json> DiskInspect(const DataDir& dir, const std::string& disk_id,
   return doc;
 }
 
+namespace {
+
+json VolumeBody(const VolumeRequest& r, bool with_node) {
+  json body = {{"cluster", r.cluster}, {"namespace", r.ns}, {"claim", r.claim}};
+  if (!r.resource_group.empty()) body["resourceGroup"] = r.resource_group;
+  if (with_node && !r.node.empty()) body["node"] = r.node;
+  return body;
+}
+
+}  // namespace
+
+Result<json> VolumeAttach(const DataDir& dir, const VolumeRequest& request) {
+  BYOK_ASSIGN_OR_RETURN(Session session, Login(dir));
+  json body = VolumeBody(request, true);
+  BYOK_ASSIGN_OR_RETURN(json doc, session.Call("POST", "/_byok/admin/volumes/attach", &body));
+  if (!doc.is_object() || !doc["export"].is_string()) {
+    return Status::Internal("byokd answered no export");
+  }
+  return doc;
+}
+
+Result<json> VolumeDetach(const DataDir& dir, const VolumeRequest& request) {
+  BYOK_ASSIGN_OR_RETURN(Session session, Login(dir));
+  json body = VolumeBody(request, false);
+  return session.Call("POST", "/_byok/admin/volumes/detach", &body);
+}
+
 Result<std::vector<json>> NodeList(const DataDir& dir,
                                    const std::optional<std::string>& cluster_id) {
   BYOK_ASSIGN_OR_RETURN(Session session, Login(dir));

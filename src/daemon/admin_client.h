@@ -68,6 +68,19 @@ Result<nlohmann::json> DiskAttach(const DataDir& dir, const std::string& disk_id
 Status DiskDetach(const DataDir& dir, const std::string& disk_id);
 Result<nlohmann::json> DiskInspect(const DataDir& dir, const std::string& disk_id,
                                    const std::optional<std::string>& pattern);
+// `byok volume attach|detach` (need a server): the admin routes' documents (admin_routes.h).
+struct VolumeRequest {
+  std::string cluster;         // a name or an ARM id
+  std::string resource_group;  // "" = any (a name must then be unique)
+  std::string ns = "default";
+  std::string claim;
+  std::string node;  // attach only; "" = the first Ready node
+};
+// {"clusterId","namespace","claim","persistentVolume","diskId","node","volumeAttachment",
+//  "export","uri","socketUri","managedBy"}
+Result<nlohmann::json> VolumeAttach(const DataDir& dir, const VolumeRequest& request);
+// {"clusterId","namespace","claim","persistentVolume","diskId","detached","volumeAttachments"}
+Result<nlohmann::json> VolumeDetach(const DataDir& dir, const VolumeRequest& request);
 // `byok node list [--cluster ID]` (needs a server): the AKS nodes, as the admin route's documents
 // (admin_routes.h: NodeInfo JSON plus "keyVersion"), of every cluster or of one (ARM id).
 Result<std::vector<nlohmann::json>> NodeList(const DataDir& dir,

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -350,6 +351,81 @@ http::Response HandleNodes(AdminState& st, http::Request& req) {
   return http::Response::Json(200, {{"value", std::move(value)}});
 }
 
+// ---- Volumes (byok volume attach|detach) ----
+
+struct VolumeTarget {
+  containerservice::ClusterRecord cluster;
+  std::string ns;
+  std::string claim;
+  std::string node;
+  json body;
+};
+
+// The request's cluster (authorized for the caller), namespace and claim; or the response to send.
+std::variant<std::pair<identity::Principal, VolumeTarget>, http::Response> VolumeRequest(
+    AdminState& st, http::Request& req) {
+  auto body = BodyObject(req);
+  if (!body.ok()) return Error(body.error());
+  VolumeTarget t;
+  std::string cluster_text, rg;
+  for (const auto& [name, out, required] :
+       {std::tuple<const char*, std::string*, bool>{"cluster", &cluster_text, true},
+        {"resourceGroup", &rg, false},
+        {"namespace", &t.ns, false},
+        {"claim", &t.claim, true},
+        {"node", &t.node, false}}) {
+    auto v = StringProperty(*body, name);
+    if (!v.ok()) return Error(v.error());
+    if (v->has_value()) *out = **v;
+    if (required && out->empty()) return Error(MakeError(errors::kMissingProperty, name));
+  }
+  if (t.ns.empty()) t.ns = "default";
+  // Authenticate before revealing whether a cluster exists.
+  const identity::Authenticator& auth = st.deps.identity->authenticator();
+  auto p = auth.Authenticate(req, identity::Audience::kArm);
+  if (!p.ok()) return auth.ErrorResponse(req, identity::Audience::kArm, p.error());
+  auto cluster = st.deps.volumes->ResolveCluster(cluster_text, rg);
+  if (!cluster.ok()) return Error(cluster.error());
+  auto caller = AuthorizeFor(st.deps, req, kClusterAdminAction, cluster->id);
+  if (auto* r = std::get_if<http::Response>(&caller)) return std::move(*r);
+  t.cluster = std::move(cluster).value();
+  return std::make_pair(std::get<identity::Principal>(std::move(caller)), std::move(t));
+}
+
+http::Response HandleVolumeAttach(AdminState& st, http::Request& req) {
+  auto r = VolumeRequest(st, req);
+  if (auto* resp = std::get_if<http::Response>(&r)) return std::move(*resp);
+  auto& [caller, t] = std::get<0>(r);
+  auto a = st.deps.volumes->Attach(t.cluster, t.ns, t.claim, t.node, caller.object_id);
+  if (!a.ok()) return Error(a.error());
+  return http::Response::Json(200, {{"clusterId", t.cluster.id},
+                                    {"namespace", t.ns},
+                                    {"claim", t.claim},
+                                    {"persistentVolume", a->persistent_volume},
+                                    {"diskId", a->disk_id},
+                                    {"node", a->node},
+                                    {"volumeAttachment", a->volume_attachment},
+                                    {"export", a->attachment.export_name},
+                                    {"uri", a->attachment.uri},
+                                    {"socketUri", a->attachment.socket_uri},
+                                    {"managedBy", a->attachment.managed_by}});
+}
+
+http::Response HandleVolumeDetach(AdminState& st, http::Request& req) {
+  auto r = VolumeRequest(st, req);
+  if (auto* resp = std::get_if<http::Response>(&r)) return std::move(*resp);
+  auto& [caller, t] = std::get<0>(r);
+  auto d = st.deps.volumes->Detach(t.cluster, t.ns, t.claim, caller.object_id);
+  if (!d.ok()) return Error(d.error());
+  return http::Response::Json(200, {{"clusterId", t.cluster.id},
+                                    {"namespace", t.ns},
+                                    {"claim", t.claim},
+                                    {"persistentVolume", d->persistent_volume},
+                                    {"diskId", d->disk_id},
+                                    {"detached", true},
+                                    {"volumeAttachments", d->volume_attachments}});
+}
+
 }  // namespace
 
 void AddAdminRoutes(http::Router& router, AdminDeps deps) {
@@ -370,6 +446,12 @@ void AddAdminRoutes(http::Router& router, AdminDeps deps) {
                [st](http::Request& req) { return HandleDiskDetach(*st, req); });
     router.Add("GET", "*", "/_byok/admin/disks/inspect",
                [st](http::Request& req) { return HandleDiskInspect(*st, req); });
+  }
+  if (st->deps.volumes != nullptr) {
+    router.Add("POST", "*", "/_byok/admin/volumes/attach",
+               [st](http::Request& req) { return HandleVolumeAttach(*st, req); });
+    router.Add("POST", "*", "/_byok/admin/volumes/detach",
+               [st](http::Request& req) { return HandleVolumeDetach(*st, req); });
   }
   if (st->deps.nodes != nullptr) {
     router.Add("GET", "*", "/_byok/admin/nodes",

@@ -39,14 +39,26 @@
 //                                    document (containerservice::ToJson) plus "keyVersion" (the
 //                                    version of its OS disk's customer key, "" without one),
 //                                    sorted by cluster, then name.
+//   POST /_byok/admin/volumes/attach body {"cluster": name or ARM id, "resourceGroup"?,
+//                                    "namespace", "claim", "node"?} → {"clusterId","namespace",
+//                                    "claim","persistentVolume","diskId","node",
+//                                    "volumeAttachment","export","uri","socketUri","managedBy"}:
+//                                    kube::VolumeManager::Attach (kube/volumes.h; a
+//                                    WaitForFirstConsumer claim is provisioned and bound first).
+//   POST /_byok/admin/volumes/detach body {"cluster","resourceGroup"?,"namespace","claim"} →
+//                                    {"clusterId","namespace","claim","persistentVolume",
+//                                    "diskId","detached":true,"volumeAttachments":[names]}.
 // Authentication and authorization: an ARM-audience bearer token (401 as ARM answers it, with
 // WWW-Authenticate) whose principal may perform Microsoft.Authorization/roleAssignments/write on
 // the bootstrap subscription (Owner, User Access Administrator); else 403 AuthorizationFailed.
 // The disk routes instead need, on the disk, Microsoft.Compute/disks/beginGetAccess/action
 // (attach, detach: the right to read the disk's data) or Microsoft.Compute/disks/read (inspect);
 // GET /_byok/admin/nodes?cluster=ID needs Microsoft.ContainerService/managedClusters/read on the
-// cluster. Other errors: daemon/errors.h; the disk routes' from compute/errors.h
-// (ResourceNotFound, OperationNotAllowed, KeyVaultAccessForbidden, KeyVaultKeyNotFound).
+// cluster; the volume routes need Microsoft.ContainerService/managedClusters/
+// listClusterAdminCredential/action on the cluster (what its admin kubeconfig needs) — errors
+// kube/volume_errors.h, compute's for the disk. Other errors: daemon/errors.h; the disk routes'
+// from compute/errors.h (ResourceNotFound, OperationNotAllowed, KeyVaultAccessForbidden,
+// KeyVaultKeyNotFound).
 //
 // Thread safety: handlers are thread-safe; clock advances are serialized.
 // REQUIRES: every pointer in AdminDeps outlives the router's server.
@@ -64,6 +76,7 @@
 #include "containerservice/nodes.h"
 #include "http/router.h"
 #include "identity/identity_service.h"
+#include "kube/volumes.h"
 #include "store/store.h"
 
 namespace byok::daemon {
@@ -72,6 +85,8 @@ inline constexpr char kAdminAction[] = "Microsoft.Authorization/roleAssignments/
 inline constexpr char kDiskAccessAction[] = "Microsoft.Compute/disks/beginGetAccess/action";
 inline constexpr char kDiskReadAction[] = "Microsoft.Compute/disks/read";
 inline constexpr char kClusterReadAction[] = "Microsoft.ContainerService/managedClusters/read";
+inline constexpr char kClusterAdminAction[] =
+    "Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action";
 
 struct AdminDeps {
   store::Store* store = nullptr;
@@ -87,6 +102,8 @@ struct AdminDeps {
   blockstore::BlockStore* blocks = nullptr;
   // The AKS nodes route (registered only when set).
   containerservice::NodeManager* nodes = nullptr;
+  // The volume routes (registered only when set).
+  kube::VolumeManager* volumes = nullptr;
   // Optional: runs at the current time just before a clock advance moves the clock — what a
   // polling monitor (the disks' revocation monitor) would have observed while time passed.
   std::function<Status(TimePoint)> before_clock_advance;

@@ -1,8 +1,6 @@
 #include "daemon/azure_cli.h"
 
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstdio>
@@ -17,83 +15,13 @@
 #include "common/files.h"
 #include "common/json.h"
 #include "daemon/control.h"
+#include "daemon/process.h"
 #include "identity/bootstrap.h"
-
-extern char** environ;
 
 namespace byok::daemon {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct ProcessResult {
-  int exit_code = 0;  // 128 + signal number if killed by a signal
-  std::string out;    // captured stdout (empty unless captured)
-};
-
-// Runs argv with envp. stdin is /dev/null; stdout is captured or sent to our stderr; stderr is
-// inherited. NotFound if the program cannot be found or started.
-Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
-                                 const std::vector<std::string>& envp, bool capture_stdout) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<char*> env;
-  for (const auto& e : envp) env.push_back(const_cast<char*>(e.c_str()));
-  env.push_back(nullptr);
-
-  int pipefd[2] = {-1, -1};
-  if (capture_stdout && ::pipe2(pipefd, O_CLOEXEC) != 0) {
-    return Status::Internal(fmt::format("pipe: {}", std::strerror(errno)));
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, capture_stdout ? pipefd[1] : 2, 1);
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (capture_stdout) ::close(pipefd[1]);
-  if (rc != 0) {
-    if (capture_stdout) ::close(pipefd[0]);
-    return Status::NotFound(fmt::format("cannot run '{}': {}", argv[0], std::strerror(rc)));
-  }
-  ProcessResult result;
-  if (capture_stdout) {
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(pipefd[0], buf, sizeof buf);
-      if (n > 0) {
-        result.out.append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        break;
-      }
-    }
-    ::close(pipefd[0]);
-  }
-  int wstatus = 0;
-  while (::waitpid(pid, &wstatus, 0) < 0) {
-    if (errno != EINTR) return Status::Internal(fmt::format("waitpid: {}", std::strerror(errno)));
-  }
-  result.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-  return result;
-}
-
-// This process's environment with `overrides` applied, as NAME=VALUE strings.
-std::vector<std::string> ChildEnvironment(const EnvList& overrides) {
-  std::map<std::string, std::string> vars;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view kv(*e);
-    size_t eq = kv.find('=');
-    if (eq == std::string_view::npos || eq == 0) continue;
-    vars[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
-  }
-  for (const auto& [k, v] : overrides) vars[k] = v;
-  std::vector<std::string> out;
-  out.reserve(vars.size());
-  for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
-  return out;
-}
 
 // A file with private content (mode 0600) in `dir`, removed (after being overwritten) on
 // destruction.
@@ -143,23 +71,6 @@ class PrivateTempFile {
   size_t size_ = 0;
 };
 
-std::string ExecutableDir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : exe.parent_path().string();
-}
-
-bool IsCompatDir(const fs::path& dir) {
-  std::error_code ec;
-  return fs::is_regular_file(dir / "sitecustomize.py", ec);
-}
-
-std::string CanonicalOrSame(const fs::path& p) {
-  std::error_code ec;
-  fs::path c = fs::weakly_canonical(p, ec);
-  return (ec ? p.lexically_normal() : c).string();
-}
-
 std::string StringField(const nlohmann::json& doc, const char* name) {
   auto it = doc.find(name);
   return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -192,26 +103,13 @@ nlohmann::json AzureCloudConfig(uint16_t port) {
 }
 
 Result<std::string> FindAzCompatDir() {
-  if (const char* env = std::getenv("BYOK_AZCOMPAT_DIR"); env && *env) {
-    if (!IsCompatDir(env)) {
-      return Status::InvalidArgument(
-          fmt::format("BYOK_AZCOMPAT_DIR={} holds no sitecustomize.py", env));
-    }
-    return CanonicalOrSame(env);
-  }
-  std::vector<fs::path> candidates;
-  std::string exe_dir = ExecutableDir();
-  if (!exe_dir.empty()) candidates.push_back(fs::path(exe_dir) / "../share/byok/azcompat");
 #ifdef BYOK_SOURCE_DIR
-  candidates.push_back(fs::path(BYOK_SOURCE_DIR) / "python/byok_azcompat");
+  constexpr std::string_view kSourceDir = BYOK_SOURCE_DIR;
+#else
+  constexpr std::string_view kSourceDir;
 #endif
-  if (!exe_dir.empty()) candidates.push_back(fs::path(exe_dir) / "../python/byok_azcompat");
-  for (const auto& c : candidates) {
-    if (IsCompatDir(c)) return CanonicalOrSame(c);
-  }
-  return Status::NotFound(
-      "cannot find byok's Azure CLI compatibility directory (share/byok/azcompat next to the "
-      "byok binary, or python/byok_azcompat in the source tree); set BYOK_AZCOMPAT_DIR");
+  return FindDataDir("byok's Azure CLI compatibility directory", "BYOK_AZCOMPAT_DIR", "azcompat",
+                     kSourceDir, "python/byok_azcompat", "sitecustomize.py");
 }
 
 EnvList AzureCliExports(const std::string& config_dir, const std::string& ca_file,
@@ -273,7 +171,7 @@ Result<AzureCliSetup> ConfigureAzureCli(const AzureCliTarget& target,
 
   // Runs one az step whose output is progress (to stderr).
   auto step = [&](const std::vector<std::string>& argv, const std::string& shown) -> Status {
-    BYOK_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, env, /*capture_stdout=*/false));
+    BYOK_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, env, ChildStdout::kToStderr));
     if (r.exit_code != 0) {
       return Status::FailedPrecondition(
           fmt::format("'{}' failed (exit {}); its output is above", shown, r.exit_code));
@@ -282,7 +180,7 @@ Result<AzureCliSetup> ConfigureAzureCli(const AzureCliTarget& target,
   };
   // Runs an az query and parses its JSON stdout.
   auto query = [&](const std::vector<std::string>& argv) -> Result<nlohmann::json> {
-    BYOK_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, env, /*capture_stdout=*/true));
+    BYOK_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, env, ChildStdout::kCapture));
     if (r.exit_code != 0) {
       return Status::FailedPrecondition(
           fmt::format("'{}' failed (exit {})", Joined(argv), r.exit_code));

@@ -28,10 +28,9 @@
 
 #include "common/status.h"
 #include "daemon/data_dir.h"
+#include "daemon/process.h"
 
 namespace byok::daemon {
-
-using EnvList = std::vector<std::pair<std::string, std::string>>;
 
 struct AzureCliOptions {
   std::string config_dir;  // AZURE_CONFIG_DIR; created (0700) if missing. REQUIRES: non-empty

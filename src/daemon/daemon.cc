@@ -41,6 +41,7 @@
 #include "kube/api_server.h"
 #include "kube/object_store.h"
 #include "kube/provisioner.h"
+#include "kube/volumes.h"
 #include "nbd/server.h"
 #include "store/root_key.h"
 #include "store/sqlite_store.h"
@@ -248,12 +249,33 @@ class DaemonImpl final : public Daemon {
     // time passed), so `byok clock advance 1h` right after a key is disabled ends the grace period.
     // AKS nodes likewise (containerservice.check_nodes).
     containerservice::NodeManager* nodes = nodes_.get();
-    ad.before_clock_advance = [attachments, nodes](TimePoint now) {
+    // Failed claims are retried at once after a clock advance (kube/provisioner.h).
+    kube::Provisioner* claims = provisioner_.get();
+    ad.before_clock_advance = [attachments, nodes, claims](TimePoint now) {
+      claims->ResetBackoff();
       Status disks = attachments->CheckKeys(now);
       Status node_keys = nodes->CheckNodes(now);
       return disks.ok() ? node_keys : disks;
     };
     ad.nodes = nodes;
+    // `byok volume attach|detach` (kube/volumes.h): claims' disks on nodes, over NBD.
+    kube::VolumeDeps volume_deps;
+    volume_deps.objects = kube_objects_.get();
+    volume_deps.store = store_.get();
+    volume_deps.list_nodes = [nodes](std::string_view uid) { return nodes->List(uid); };
+    volume_deps.attach = [attachments](const std::string& disk_id, const std::string& managed_by,
+                                       std::string_view caller) {
+      return attachments->Attach(disk_id, caller, compute::AttachOptions{managed_by});
+    };
+    volume_deps.detach = [attachments](const std::string& disk_id, std::string_view caller) {
+      return attachments->Detach(disk_id, caller);
+    };
+    kube::Provisioner* provisioner = provisioner_.get();
+    volume_deps.reconcile = [provisioner](std::string_view uid) {
+      return provisioner->Reconcile(uid);
+    };
+    volumes_ = std::make_unique<kube::VolumeManager>(std::move(volume_deps));
+    ad.volumes = volumes_.get();
     AddAdminRoutes(router, std::move(ad));
     return Status::Ok();
   }
@@ -484,6 +506,7 @@ class DaemonImpl final : public Daemon {
   // The provisioner and its ARM client (destroyed before the object store and identity).
   std::unique_ptr<kube::ArmClient> kube_arm_;
   std::unique_ptr<kube::Provisioner> provisioner_;
+  std::unique_ptr<kube::VolumeManager> volumes_;
   std::unique_ptr<nbd::Server> nbd_;
   std::unique_ptr<http::Server> server_;
   std::string url_;

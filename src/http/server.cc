@@ -3,12 +3,20 @@
 // to the Beast parser by hand (internal/beast_request.h) and responses are serialized by
 // internal/response_head.h, so no Beast read/write composed operation is instantiated here.
 //
+// Streaming responses (Response::stream): StreamSinkImpl queues the producer's bytes (framed as
+// chunks) under its own mutex and posts PumpStream to the connection's strand, which writes them
+// one batch at a time; while a stream is open the connection keeps one read pending to notice a
+// client that goes away, and uses its own timers (stream deadline, write stall) instead of the
+// tcp_stream's. A stream ends in FinishStream (terminating chunk written: log, shut the sending
+// side, drain) or CloseNow (client gone, overflow, write stall, grace period over).
+//
 // Connection state machine (all on the connection's strand):
 //   Start → detect TLS (plain HTTP gets 400 HttpsRequired) → handshake → [WaitForRequest:
 //   first byte (idle_timeout; header_timeout for the first request) → header (header_timeout in
 //   total) → optional "100 Continue" → body (body_timeout) → Dispatch: route on the strand,
 //   handler on a worker, response posted back (kInline: handler on the I/O thread) → write] →
-//   keep-alive loop, graceful close (close_notify) or lingering close after an error (send side
+//   keep-alive loop, or for a streaming response kStreaming until the stream ends, then close;
+//   graceful close (close_notify) or lingering close after an error (send side
 //   shut, input drained briefly so the client reads the error instead of a reset).
 
 // Boost 1.74 + GCC 12: Asio uses std::exchange without including <utility>.
@@ -76,6 +84,7 @@ constexpr std::chrono::milliseconds kMaxLinger{2000};
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 constexpr size_t kMaxEchoedIdBytes = 256;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 std::string FormatEndpoint(const tcp::endpoint& ep) {
   if (ep.address().is_v6()) return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
@@ -114,6 +123,132 @@ std::string AllowHeader(std::vector<std::string> methods) {
 }  // namespace
 
 class Connection;
+
+// The StreamSink of one streaming response (message.h). Producers call Write/Close/OnClose from
+// any thread; the connection (on its strand) calls Take and MarkClosed. Every transition to
+// closed happens before the connection is destroyed (~Connection marks it), so nothing is posted
+// to the server's executors after the server is gone.
+class StreamSinkImpl : public StreamSink {
+ public:
+  StreamSinkImpl(std::weak_ptr<Connection> conn, net::thread_pool::executor_type workers,
+                 size_t limit, bool chunked)
+      : conn_(std::move(conn)), workers_(std::move(workers)), limit_(limit), chunked_(chunked) {}
+
+  bool Write(std::string chunk) override {
+    std::vector<std::function<void()>> callbacks;
+    bool over = false;
+    bool notify = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return false;
+      if (chunk.empty()) return true;
+      const bool queue_was_empty = pending_.empty();
+      if (chunked_) pending_ += fmt::format("{:x}\r\n", chunk.size());
+      pending_ += chunk;
+      if (chunked_) pending_ += "\r\n";
+      payload_bytes_ += chunk.size();
+      // One write into an empty queue is always taken (a large first batch is not a slow client).
+      if (!queue_was_empty && pending_.size() > limit_) {
+        over = true;
+        overflow_ = true;
+        closed_ = true;
+        pending_.clear();
+        callbacks.swap(on_close_);
+      }
+      notify = NeedsPumpLocked();
+    }
+    if (notify) PostPump();
+    if (!over) return true;
+    Fire(std::move(callbacks));
+    return false;
+  }
+
+  void Close() override { MarkClosed(); }
+
+  bool closed() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
+
+  void OnClose(std::function<void()> fn) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!closed_) {
+        on_close_.push_back(std::move(fn));
+        return;
+      }
+    }
+    fn();
+  }
+
+  // Ends the stream (idempotent): queued bytes are still sent unless the connection is gone.
+  void MarkClosed() {
+    std::vector<std::function<void()>> callbacks;
+    bool notify = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return;
+      closed_ = true;
+      callbacks.swap(on_close_);
+      notify = NeedsPumpLocked();
+    }
+    if (notify) PostPump();
+    Fire(std::move(callbacks));
+  }
+
+  struct Taken {
+    std::string data;  // framed bytes to send
+    bool ended = false;
+    bool overflow = false;
+  };
+  Taken Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    flush_posted_ = false;
+    Taken t;
+    t.data.swap(pending_);
+    t.ended = closed_;
+    t.overflow = overflow_;
+    return t;
+  }
+
+  bool overflow() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return overflow_;
+  }
+  size_t payload_bytes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return payload_bytes_;
+  }
+
+ private:
+  // True when the connection must be told to pump (once per Take).
+  bool NeedsPumpLocked() {
+    if (flush_posted_) return false;
+    flush_posted_ = true;
+    return true;
+  }
+  // Posts the connection's PumpStream to its strand, if the connection still exists. Called
+  // without mu_ held: dropping the last Connection reference here runs ~Connection, which calls
+  // MarkClosed on this sink. The sink holds no executor of the server, so a sink that outlives
+  // the server touches none of its (destroyed) services.
+  void PostPump();  // after Connection
+
+  void Fire(std::vector<std::function<void()>> callbacks) {
+    for (auto& fn : callbacks) net::post(workers_, std::move(fn));
+  }
+
+  const std::weak_ptr<Connection> conn_;
+  const net::thread_pool::executor_type workers_;
+  const size_t limit_;
+  const bool chunked_;
+  mutable std::mutex mu_;
+  std::string pending_;                          // guarded by mu_
+  bool closed_ = false;                          // guarded by mu_
+  bool overflow_ = false;                        // guarded by mu_
+  bool flush_posted_ = false;                    // guarded by mu_
+  size_t payload_bytes_ = 0;                     // guarded by mu_
+  std::vector<std::function<void()>> on_close_;  // guarded by mu_
+};
 
 class ServerCore {
  public:
@@ -188,9 +323,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
         opts_(core.options()),
         stream_(beast::tcp_stream(std::move(socket)), core.ssl_context()),
         remote_(std::move(remote)),
-        linger_(std::min(kMaxLinger, opts_.idle_timeout)) {}
+        linger_(std::min(kMaxLinger, opts_.idle_timeout)),
+        stream_timer_(stream_.get_executor()),
+        stream_write_timer_(stream_.get_executor()) {}
 
-  ~Connection() { core_.Unregister(this); }
+  ~Connection() {
+    if (stream_sink_ != nullptr) stream_sink_->MarkClosed();
+    core_.Unregister(this);
+  }
 
   net::any_io_executor executor() { return stream_.get_executor(); }
 
@@ -205,6 +345,38 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Server shutdown began: idle connections close now, busy ones finish their request.
   void OnServerShutdown() {
     if (state_ == State::kHandshake || state_ == State::kIdle) CloseNow();
+    if (state_ == State::kStreaming) EndStream();
+  }
+
+  // Writes what the stream's producer queued (posted by StreamSinkImpl).
+  void PumpStream() {
+    if (state_ != State::kStreaming || stream_writing_) return;
+    if (!stream_finished_) {
+      StreamSinkImpl::Taken t = stream_sink_->Take();
+      if (t.overflow) {
+        ByokLogger()->warn(
+            "connection {}: stream of request {} exceeded {} queued bytes (client too slow); "
+            "closing",
+            remote_, request_id_, opts_.max_stream_queue_bytes);
+        return CloseNow();
+      }
+      stream_out_ += t.data;
+      if (t.ended) {
+        if (version_ >= 11) stream_out_ += kLastChunk;
+        stream_finished_ = true;
+      }
+    }
+    if (stream_out_.empty()) {
+      if (stream_finished_) FinishStream();
+      return;
+    }
+    stream_writing_ = true;
+    stream_write_timer_.expires_after(opts_.body_timeout);
+    stream_write_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec && self->stream_writing_) self->CloseNow();  // the client stopped reading
+    });
+    out_ = {net::buffer(stream_out_), net::const_buffer()};
+    Write(WriteFor::kStream);
   }
 
   // Grace period over.
@@ -218,11 +390,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     kReadingBody,
     kProcessing,
     kWriting,
+    kStreaming,  // a streaming response's body is being sent
     kClosing,
     kClosed
   };
-  enum class ReadFor { kFirstBytes, kHeader, kBody, kDrain };
-  enum class WriteFor { kContinue, kResponse };
+  enum class ReadFor { kFirstBytes, kHeader, kBody, kDrain, kStream };
+  enum class WriteFor { kContinue, kResponse, kStream };
 
   // Every read on the TLS stream completes through ReadHandler and every write through
   // WriteHandler: one handler type per operation keeps Asio's template instantiations (and this
@@ -262,6 +435,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
         drained_ += n;
         if (ec || drained_ > kMaxDrainBytes) return CloseNow();
         return Read(ReadFor::kDrain, kDrainReadBytes);
+      case ReadFor::kStream:
+        // While streaming the client has nothing to say; an error or EOF means it went away.
+        buffer_.clear();
+        drained_ += n;
+        if (ec || drained_ > kMaxDrainBytes) return CloseNow();
+        return Read(ReadFor::kStream, kDrainReadBytes);
     }
   }
 
@@ -276,6 +455,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void OnWritten(const error_code& ec) {
     if (write_for_ == WriteFor::kResponse) return OnResponseWritten(ec);
+    if (write_for_ == WriteFor::kStream) return OnStreamWritten(ec);
     if (state_ == State::kClosed) return;
     if (ec) return CloseNow();
     ParseBody();  // after "100 Continue"
@@ -447,14 +627,52 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_.params = std::move(m.params);
     handler_ = m.handler;
     if (m.dispatch == Dispatch::kInline) {
-      return SendResponse(InvokeHandler(), /*error=*/false);
+      Response response = InvokeHandler();
+      std::shared_ptr<StreamSinkImpl> sink = StartStream(response);
+      return SendResponse(std::move(response), /*error=*/false, std::move(sink));
     }
     net::post(core_.workers(), [self = shared_from_this()] {
       Response response = self->InvokeHandler();
-      net::post(self->executor(), [self, r = std::move(response)]() mutable {
-        self->SendResponse(std::move(r), /*error=*/false);
-      });
+      std::shared_ptr<StreamSinkImpl> sink = self->StartStream(response);
+      net::post(self->executor(),
+                [self, r = std::move(response), sink = std::move(sink)]() mutable {
+                  self->SendResponse(std::move(r), /*error=*/false, std::move(sink));
+                });
     });
+  }
+
+  // Whether a response with this status gets its streaming body sent.
+  bool StreamsBody(const Response& r) const {
+    return r.status >= 200 && r.status < 300 && r.status != 204 && r.status != 205 && !head_;
+  }
+
+  // On the thread that ran the handler, right after it: for a streaming response, creates the
+  // sink (with `body` as the first chunk) and hands it to the producer. Reads only head_ and
+  // version_, which nothing changes while the connection is in kProcessing.
+  std::shared_ptr<StreamSinkImpl> StartStream(Response& r) {
+    if (!r.stream) return nullptr;
+    auto sink = std::make_shared<StreamSinkImpl>(weak_from_this(), core_.workers().get_executor(),
+                                                 opts_.max_stream_queue_bytes, version_ >= 11);
+    if (StreamsBody(r)) {
+      sink->Write(std::move(r.body));
+      r.body.clear();
+    } else {
+      sink->MarkClosed();  // HEAD (the body is not sent) or an error status (sent as usual)
+    }
+    auto start = std::move(r.stream);
+    r.stream = nullptr;
+    try {
+      start(sink);
+    } catch (const std::exception& e) {
+      ByokLogger()->error("stream producer for {} {} threw: {} (request {})", request_.method,
+                          request_.path, e.what(), request_id_);
+      sink->MarkClosed();
+    } catch (...) {
+      ByokLogger()->error("stream producer for {} {} threw (request {})", request_.method,
+                          request_.path, request_id_);
+      sink->MarkClosed();
+    }
+    return sink;
   }
 
   // On a worker thread, or on the I/O thread for a kInline route. Touches only request_,
@@ -483,10 +701,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // An error of the http layer itself (400, 413, 417, 431, 503): respond, then close.
   void SendError(const ApiError& e) { SendResponse(Response::Error(e), /*error=*/true); }
 
-  void SendResponse(Response r, bool error) {
-    if (state_ == State::kClosed) return;
-    state_ = State::kWriting;
-    bool keep = !error && keep_alive_ && !core_.shutting_down();
+  void SendResponse(Response r, bool error, std::shared_ptr<StreamSinkImpl> sink = nullptr) {
+    if (state_ == State::kClosed) {
+      if (sink != nullptr) sink->MarkClosed();
+      return;
+    }
+    const bool streaming = sink != nullptr && StreamsBody(r);
+    state_ = streaming ? State::kStreaming : State::kWriting;
+    bool keep = !error && keep_alive_ && !core_.shutting_down() && !streaming;
     lingering_ = error;
     close_after_write_ = !keep;
     if (request_id_.empty()) request_id_ = CryptoRandom().Uuid();
@@ -497,16 +719,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ctx.request_version = version_;
     ctx.keep_alive = keep;
     ctx.head = head_;
+    ctx.stream =
+        sink != nullptr && r.status >= 200 && r.status < 300 && r.status != 204 && r.status != 205;
     ctx.now = std::chrono::system_clock::now();
     std::vector<std::string> dropped;
     out_head_ = SerializeResponseHead(r, ctx, &dropped);
     for (const std::string& name : dropped) {
       ByokLogger()->warn("dropping invalid response header '{}' (request {})", name, request_id_);
     }
-    out_body_ = ResponseHasBody(r.status, head_) ? std::move(r.body) : std::string();
-    response_bytes_ = out_body_.size();
     status_ = r.status;
     log_principal_ = std::move(r.log_principal);
+    if (streaming) return BeginStream(std::move(sink), r.stream_timeout);
+    out_body_ = ResponseHasBody(r.status, head_) ? std::move(r.body) : std::string();
+    response_bytes_ = out_body_.size();
     if (!plain_ && out_body_.size() <= kCoalesceBodyBytes) {
       // Asio's TLS stream turns every buffer of a sequence into its own record and send: one
       // buffer means one record and one syscall for the whole response.
@@ -543,6 +768,66 @@ class Connection : public std::enable_shared_from_this<Connection> {
     WaitForRequest();
   }
 
+  // The head is in out_head_: the stream begins (state kStreaming).
+  void BeginStream(std::shared_ptr<StreamSinkImpl> sink, std::chrono::milliseconds timeout) {
+    stream_sink_ = std::move(sink);
+    Lowest().expires_never();  // the stream's own timers apply from now on
+    buffer_.clear();           // nothing may be pipelined behind a streamed response
+    drained_ = 0;
+    Read(ReadFor::kStream, kDrainReadBytes);
+    if (timeout.count() > 0) {
+      stream_timer_.expires_after(timeout);
+      stream_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+        if (!ec) self->EndStream();
+      });
+    }
+    stream_out_ = std::move(out_head_);
+    out_head_.clear();
+    PumpStream();
+    if (core_.shutting_down()) EndStream();  // Shutdown began while the handler ran
+  }
+
+  void OnStreamWritten(const error_code& ec) {
+    stream_writing_ = false;
+    stream_out_.clear();
+    out_ = {};
+    stream_write_timer_.cancel();
+    if (state_ == State::kClosed) return;
+    if (ec) return CloseNow();
+    PumpStream();
+  }
+
+  // The server ends the stream (deadline, shutdown): queued bytes, then the terminating chunk.
+  void EndStream() {
+    if (state_ != State::kStreaming) return;
+    stream_sink_->MarkClosed();
+    PumpStream();
+  }
+
+  // The whole stream (terminating chunk included) was written: log it, then close as after an
+  // error (shut our side; the pending read becomes the drain).
+  void FinishStream() {
+    LogStream();
+    state_ = State::kClosing;
+    error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    read_for_ = ReadFor::kDrain;  // the read issued by BeginStream is still pending
+    stream_timer_.expires_after(linger_);
+    stream_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec) self->CloseNow();
+    });
+  }
+
+  void LogStream() {
+    if (stream_logged_ || stream_sink_ == nullptr) return;
+    stream_logged_ = true;
+    auto elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - request_start_);
+    LogAccess(AccessRecord{remote_, log_method_, log_target_, status_,
+                           stream_sink_->payload_bytes(), elapsed.count(), request_id_, user_agent_,
+                           log_principal_});
+  }
+
   // After an error response the client may still be sending (a body we refused): closing now
   // would make the kernel answer with a reset that can destroy the response in flight. Shut our
   // sending side, read and discard for a short while, then close.
@@ -570,6 +855,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     Lowest().close();
+    if (stream_sink_ != nullptr) {
+      stream_sink_->MarkClosed();
+      LogStream();
+      stream_timer_.cancel();
+      stream_write_timer_.cancel();
+    }
   }
 
   ServerCore& core_;
@@ -612,7 +903,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t response_bytes_ = 0;
   bool lingering_ = false;
   bool close_after_write_ = false;
+
+  // The streaming response (state kStreaming), if any.
+  net::steady_timer stream_timer_;        // Response::stream_timeout, then the linger at the end
+  net::steady_timer stream_write_timer_;  // a write stalled for body_timeout
+  std::shared_ptr<StreamSinkImpl> stream_sink_;
+  std::string stream_out_;  // being written
+  bool stream_writing_ = false;
+  bool stream_finished_ = false;  // the last bytes (terminating chunk) are written or being written
+  bool stream_logged_ = false;
 };
+
+void StreamSinkImpl::PostPump() {
+  std::shared_ptr<Connection> c = conn_.lock();
+  if (!c) return;
+  net::post(c->executor(), [conn = conn_] {
+    if (auto alive = conn.lock()) alive->PumpStream();
+  });
+}
 
 Status ServerCore::Listen() {
   std::string host = options_.listen_host;

@@ -19,11 +19,21 @@
 //     http/errors.h as Azure envelopes; after a 400/413/417/431/503 the connection is closed.
 //     A handler that throws, or returns a status outside 200..599, yields 500
 //     InternalServerError (the exception message goes to logger "byok", never to the client).
+//   - Streaming responses (message.h, Response::stream): the head carries "Transfer-Encoding:
+//     chunked" (HTTP/1.1; HTTP/1.0 clients get a body delimited by the close) and "Connection:
+//     close"; the producer writes through a non-blocking StreamSink and holds no thread while
+//     idle. While a stream is open the connection keeps reading (and discarding) so a client that
+//     goes away is noticed at once. The stream ends when the producer closes it, after
+//     Response::stream_timeout, when the client goes away, when a write stalls for body_timeout,
+//     when the queued bytes exceed max_stream_queue_bytes (closed without the terminating chunk),
+//     or at Shutdown (terminating chunk at once, i.e. well within the grace period). The
+//     connection then closes.
 //   - Client certificates: not requested by default; requested and verified against a CA
 //     (client_ca_pem), or requested from everyone and passed on unverified for the handler to
 //     check (request_any_client_certificate). See ServerOptions.
 //   - Limits: see ServerOptions. Untrusted input never crashes the server.
-//   - Access log: one line per response on spdlog logger "access" (created with a stderr sink if
+//   - Access log: one line per response (for a stream: when it ends) on spdlog logger "access"
+//   (created with a stderr sink if
 //     missing): remote, method, path and query (values of sensitive-looking parameters
 //     redacted), status, response bytes, duration in µs, request id, user agent. No other header
 //     and no body is ever logged.
@@ -73,6 +83,10 @@ struct ServerOptions {
   size_t max_header_bytes = 64 * 1024;      // request line + fields; beyond → 431 + close
   size_t max_body_bytes = 8 * 1024 * 1024;  // larger → 413 before reading the body, then close
   size_t max_connections = 1024;            // beyond: accept and close at once
+  // Streaming responses (Response::stream): bytes a producer may queue while earlier bytes are
+  // still being sent (one write into an empty queue is always taken); beyond, the stream's
+  // connection is closed (a client reading too slowly).
+  size_t max_stream_queue_bytes = 4 * 1024 * 1024;
   // handshake: TCP accept → TLS established. header: from the end of the handshake (first
   // request) or the first byte (later requests) to the end of the header, in total. body: for
   // reading the body, and again for writing the response. idle: keep-alive wait for the next
@@ -100,7 +114,8 @@ class Server {
   std::string host() const;
 
   // Graceful and non-blocking: stop accepting; in-flight requests (whose header was complete)
-  // finish and get their response with "Connection: close"; idle keep-alive connections are
+  // finish and get their response with "Connection: close"; open streams end (queued bytes, then
+  // the terminating chunk); idle keep-alive connections are
   // closed; requests completing their header afterwards get 503; after `grace`, remaining
   // connections are closed. Idempotent: a later call can only shorten the grace period.
   void Shutdown(std::chrono::milliseconds grace);

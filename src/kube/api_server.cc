@@ -86,15 +86,17 @@ http::Response ApiServer::Handle(http::Request& request) const {
     cluster = std::move(found).value();
   }
   if (!cluster) return Error(errors::kNotFound);
-  if (http::EqualsIgnoreCase(cluster->power_state, "Stopped")) {
-    return StatusResponse(MakeError(errors::kClusterStopped, cluster->name));
-  }
+  // Authentication first: an unauthenticated caller learns nothing about the cluster (not even
+  // that it is stopped, nor its name).
   auto identity = containerservice::VerifyClientCertificate(*cluster, request.client_cert_der,
                                                             deps_.clock->Now());
   if (!identity.ok()) {
     spdlog::debug("kube api of cluster {}: client refused: {}", cluster->name,
                   identity.status().message());
     return Error(errors::kUnauthorized);
+  }
+  if (http::EqualsIgnoreCase(cluster->power_state, "Stopped")) {
+    return StatusResponse(MakeError(errors::kClusterStopped, cluster->name));
   }
 
   std::string rest;

@@ -6,14 +6,15 @@
 // Each request, in this order:
 //   1. The cluster is found by its unique id (containerservice::FindClusterByUniqueId); none →
 //      404 NotFound Status (as for any unknown path).
-//   2. A stopped cluster (powerState "Stopped") has no running API server: 503 ServiceUnavailable
-//      Status (byok's stand-in for AKS's unreachable endpoint), before any authentication.
-//   3. Authentication: the TLS client certificate (http::Request::client_cert_der; the server runs
+//   2. Authentication: the TLS client certificate (http::Request::client_cert_der; the server runs
 //      with ServerOptions::request_any_client_certificate, so it arrives unverified) must be a
 //      client certificate issued by THIS cluster's client CA and valid on byokd's clock
 //      (containerservice::VerifyClientCertificate). No certificate, a foreign one, an expired one
-//      → 401 Unauthorized Status. Bearer tokens are not accepted (certificates are the only
-//      credential kubeconfigs carry).
+//      → 401 Unauthorized Status, on every path (discovery and OpenAPI included). Bearer tokens
+//      are not accepted (certificates are the only credential kubeconfigs carry).
+//   3. A stopped cluster (powerState "Stopped") has no running API server: 503 ServiceUnavailable
+//      Status naming the cluster (byok's stand-in for AKS's unreachable endpoint), only to an
+//      authenticated caller.
 //   4. GET (or HEAD) /version → 200 version.Info for the cluster's kubernetesVersion
 //      (VersionInfo); another method on /version → 405 MethodNotAllowed Status; every other path
 //      goes to the REST handler (rest.h: discovery, OpenAPI, the served kinds) when deps.objects

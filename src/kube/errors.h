@@ -68,13 +68,19 @@ inline constexpr ErrorSpec kUnsupportedMediaType{
     "the body of the request was in an unknown format - accepted media types include: "
     "application/json"};
 
-// A patch that does not apply (bad JSON patch operation, test failed, ...). Arg: the reason.
-inline constexpr ErrorSpec kPatchFailed{"UnprocessableEntity", 422, "{}"};
+// A merge or strategic merge patch that does not apply (not an object, a bad directive): the
+// apiserver's BadRequest with the patch library's message. Arg: the message.
+inline constexpr ErrorSpec kPatchFailed{"BadRequest", 400, "{}"};
 
-// A JSON patch `test` that failed or an operation on a missing path: 500 in the apiserver
-// ("the server rejected our request due to an error in our request" is client-go's wording;
-// the Status message is the patch library's). Arg: the message.
-inline constexpr ErrorSpec kJsonPatchFailed{"InternalError", 500, "{}"};
+// A JSON patch document that does not decode (not an array of operations): BadRequest with the
+// decoder's message. Arg: the message.
+inline constexpr ErrorSpec kJsonPatchNotDecodable{"BadRequest", 400, "{}"};
+
+// A JSON patch operation that fails (a `test` that does not hold, a path that is not there, an
+// unknown op): the apiserver answers NewGenericServerResponse(422), whose message is this fixed
+// text (the library's reason is not passed on). No args.
+inline constexpr ErrorSpec kJsonPatchFailed{
+    "Invalid", 422, "the server rejected our request due to an error in our request"};
 
 // Server-side apply without ?fieldManager=. No args.
 inline constexpr ErrorSpec kFieldManagerRequired{
@@ -99,6 +105,29 @@ inline constexpr ErrorSpec kNamespaceProtected{
 inline constexpr ErrorSpec kReadOnlyKind{"MethodNotAllowed", 405,
                                          "the server does not allow this method on the requested "
                                          "resource"};
+
+// A write to pods: byok runs no workloads. The apiserver's 405 wording, then byok's reason. No
+// args.
+inline constexpr ErrorSpec kPodsNotServed{
+    "MethodNotAllowed", 405,
+    "the server does not allow this method on the requested resource: byok runs no workloads, "
+    "so pods cannot be created (`byok volume attach` puts data on a claim's volume)"};
+
+// A watch's resourceVersion that is not a number. Arg: the value. (byok: the apiserver's message
+// also quotes the Go parser's error.)
+inline constexpr ErrorSpec kInvalidResourceVersion{"BadRequest", 400,
+                                                   "invalid resource version: {}"};
+
+// A watch from a resourceVersion whose later events are no longer kept: sent as the object of an
+// ERROR watch event (the apiserver's watch cache answers the same). Arg: "too old resource
+// version: {requested} ({oldest kept})" (ObjectStore::Watch's message).
+inline constexpr ErrorSpec kResourceVersionExpired{"Expired", 410, "{}"};
+
+// A watch from a resourceVersion the cluster has not reached (e.g. after its objects were
+// reset): the apiserver's answer once its wait for that version times out; clients re-list.
+// Args: requested, current.
+inline constexpr ErrorSpec kResourceVersionTooLarge{"Timeout", 504,
+                                                    "Too large resource version: {}, current: {}"};
 
 // A method the path does not take (e.g. POST /version). No args.
 inline constexpr ErrorSpec kMethodNotAllowed{

@@ -4,8 +4,8 @@ namespace byok::kube {
 namespace {
 
 const std::vector<std::string>& StoredVerbs() {
-  static const std::vector<std::string> v = {"create", "delete", "deletecollection", "get", "list",
-                                             "patch",  "update"};
+  static const std::vector<std::string> v = {"create", "delete", "deletecollection", "get",
+                                             "list",   "patch",  "update",           "watch"};
   return v;
 }
 
@@ -32,15 +32,22 @@ std::vector<Kind> BuildKinds() {
   std::vector<Kind> kinds;
   Kind ns = Make("", "Namespace", "namespaces", false, {"ns"}, {"status"});
   // The apiserver has no deletecollection on namespaces.
-  ns.verbs = {"create", "delete", "get", "list", "patch", "update"};
+  ns.verbs = {"create", "delete", "get", "list", "patch", "update", "watch"};
   kinds.push_back(ns);
   Kind node = Make("", "Node", "nodes", false, {"no"}, {"status"});
-  node.verbs = {"get", "list"};
+  node.verbs = {"get", "list", "watch"};
   node.read_only = true;
   kinds.push_back(node);
   kinds.push_back(Make("", "PersistentVolume", "persistentvolumes", false, {"pv"}, {"status"}));
   kinds.push_back(
       Make("", "PersistentVolumeClaim", "persistentvolumeclaims", true, {"pvc"}, {"status"}));
+  // byok runs no workloads: pods are listed (always none) so `kubectl describe pvc` can fill
+  // "Used By". "create" is listed (and documented in OpenAPI, which kubectl's validation of a Pod
+  // manifest needs) so that `kubectl apply` reaches the server, which refuses it (405).
+  Kind pod = Make("", "Pod", "pods", true, {"po"}, {});
+  pod.verbs = {"create", "get", "list"};
+  pod.read_only = true;
+  kinds.push_back(pod);
   kinds.push_back(Make("", "Event", "events", true, {"ev"}, {}));
   kinds.push_back(Make("storage.k8s.io", "StorageClass", "storageclasses", false, {"sc"}, {}));
   kinds.push_back(

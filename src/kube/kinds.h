@@ -6,14 +6,16 @@
 //   ""                v1       Node               nodes               Cluster     no
 //   ""                v1       PersistentVolume   persistentvolumes   Cluster     pv
 //   ""                v1       PersistentVolumeClaim persistentvolumeclaims Namespaced pvc
+//   ""                v1       Pod                pods                Namespaced  po
 //   ""                v1       Event              events              Namespaced  ev
 //   "storage.k8s.io"  v1       StorageClass       storageclasses      Cluster     sc
 //   "storage.k8s.io"  v1       VolumeAttachment   volumeattachments   Cluster     (none)
 //   "events.k8s.io"   v1       Event              events              Namespaced  ev
 //
-// Nodes are read-only projections of the cluster's agent-pool nodes (node_objects.h); every other
-// kind is stored (object_store.h). events.k8s.io/v1 Events are the same stored objects as core v1
-// Events, converted on the way out (kubectl describe reads core v1).
+// Nodes are read-only projections of the cluster's agent-pool nodes (node_objects.h); pods are
+// read-only and always none (byok runs no workloads; `kubectl describe pvc` lists them); every
+// other kind is stored (object_store.h). events.k8s.io/v1 Events are the same stored objects as
+// core v1 Events, converted on the way out (kubectl describe reads core v1).
 //
 // Thread safety: constants.
 #pragma once
@@ -34,12 +36,11 @@ struct Kind {
   bool namespaced = false;
   std::vector<std::string> short_names;  // {"pvc"}
   // Verbs for discovery: "create","delete","deletecollection","get","list","patch","update",
-  // (nodes: get and list only). "watch" is not served yet (the http module has no streaming
-  // responses), so discovery does not list it.
+  // "watch" (nodes: get, list, watch only).
   std::vector<std::string> verbs;
   // Subresources served (e.g. {"status"} for PVCs, PVs, nodes, volumeattachments).
   std::vector<std::string> subresources;
-  bool read_only = false;  // nodes
+  bool read_only = false;  // nodes, pods
 
   // "v1" or "storage.k8s.io/v1": the apiVersion of objects.
   std::string ApiVersion() const;

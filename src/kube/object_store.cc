@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -181,7 +182,18 @@ std::vector<json> BuiltinStorageClasses() {
   };
 }
 
+constexpr size_t kRecentEvents = 1024;  // per cluster, for watches that resume (Watch)
+
 thread_local bool t_delivering = false;
+
+// Sets t_delivering for its lifetime (reset even when a subscriber throws).
+class DeliveringScope {
+ public:
+  DeliveringScope() { t_delivering = true; }
+  ~DeliveringScope() { t_delivering = false; }
+  DeliveringScope(const DeliveringScope&) = delete;
+  DeliveringScope& operator=(const DeliveringScope&) = delete;
+};
 
 }  // namespace
 
@@ -231,21 +243,36 @@ class ObjectStore::Impl {
       BYOK_TRY(txn->Commit());
       out = std::move(r).value();
       std::lock_guard<std::mutex> qlock(queue_mu_);
+      if (!w.events.empty()) {
+        std::deque<WatchEvent>& recent = recent_[w.cluster];
+        for (const WatchEvent& e : w.events) recent.push_back(e);
+        while (recent.size() > kRecentEvents) recent.pop_front();
+      }
       for (WatchEvent& e : w.events) queue_.push_back({w.cluster, std::move(e)});
     }
     Deliver();
     return std::move(*out);
   }
 
+  // A subscription. `call_mu` is held while fn runs, so Unsubscribe can wait for a call in
+  // progress; `removed` (guarded by call_mu) stops later calls.
+  struct Sub {
+    std::string cluster;  // "" = every cluster
+    Subscriber fn;
+    int64_t min_rv = 0;  // events with resource_version <= min_rv are skipped (Watch's replay)
+    std::mutex call_mu;
+    bool removed = false;
+  };
+
   // Delivers queued events in order. A subscriber's own writes are queued and delivered by the
   // loop that called it, after the current event reached every subscriber.
   void Deliver() {
     if (t_delivering) return;
     std::lock_guard<std::mutex> dlock(deliver_mu_);
-    t_delivering = true;
+    DeliveringScope scope;
     for (;;) {
       std::pair<std::string, WatchEvent> item;
-      std::vector<std::pair<std::string, Subscriber>> subs;
+      std::vector<std::shared_ptr<Sub>> subs;
       {
         std::lock_guard<std::mutex> qlock(queue_mu_);
         if (queue_.empty()) break;
@@ -255,13 +282,25 @@ class ObjectStore::Impl {
       {
         std::lock_guard<std::mutex> slock(subs_mu_);
         for (const auto& [handle, s] : subscribers_) {
-          if (s.first.empty() || s.first == item.first) subs.push_back(s);
+          if (s->cluster.empty() || s->cluster == item.first) subs.push_back(s);
         }
       }
-      for (const auto& [cluster, fn] : subs) fn(item.first, item.second);
+      for (const std::shared_ptr<Sub>& sub : subs) {
+        if (item.second.resource_version <= sub->min_rv && !sub->cluster.empty()) continue;
+        std::lock_guard<std::mutex> clock(sub->call_mu);
+        if (sub->removed) continue;
+        t_calling = sub.get();
+        struct Reset {
+          ~Reset() { t_calling = nullptr; }
+        } reset;
+        sub->fn(item.first, item.second);
+      }
     }
-    t_delivering = false;
   }
+
+  // The subscription whose callback this thread is running (Unsubscribe from inside it must not
+  // wait for itself).
+  static thread_local Sub* t_calling;
 
   Result<std::optional<json>> ReadObject(store::Transaction& txn, std::string_view cluster_uid,
                                          const Kind& kind, std::string_view ns,
@@ -328,7 +367,7 @@ class ObjectStore::Impl {
     meta.erase("deletionTimestamp");
     meta.erase("deletionGracePeriodSeconds");
     BYOK_TRY(PutObject(w, kind, object, /*create=*/true));
-    w.events.push_back(WatchEvent{"ADDED", StableKind(kind), object, rv});
+    w.events.push_back(WatchEvent{"ADDED", StableKind(kind), object, rv, {}});
     return object;
   }
 
@@ -362,7 +401,7 @@ class ObjectStore::Impl {
     BYOK_ASSIGN_OR_RETURN(int64_t rv, w.NextRv());
     meta["resourceVersion"] = std::to_string(rv);
     BYOK_TRY(PutObject(w, kind, object, /*create=*/false));
-    w.events.push_back(WatchEvent{"MODIFIED", StableKind(kind), object, rv});
+    w.events.push_back(WatchEvent{"MODIFIED", StableKind(kind), object, rv, stored});
     return object;
   }
 
@@ -370,7 +409,7 @@ class ObjectStore::Impl {
     BYOK_TRY(w.txn->Delete(ObjectId(w.cluster, kind, NamespaceOf(obj), NameOf(obj))));
     BYOK_ASSIGN_OR_RETURN(int64_t rv, w.NextRv());
     obj["metadata"]["resourceVersion"] = std::to_string(rv);
-    w.events.push_back(WatchEvent{"DELETED", StableKind(kind), std::move(obj), rv});
+    w.events.push_back(WatchEvent{"DELETED", StableKind(kind), std::move(obj), rv, {}});
     return Status::Ok();
   }
 
@@ -398,12 +437,15 @@ class ObjectStore::Impl {
   std::mutex queue_mu_;
   std::deque<std::pair<std::string, WatchEvent>> queue_;
   std::mutex deliver_mu_;
+  std::map<std::string, std::deque<WatchEvent>> recent_;  // guarded by queue_mu_; per cluster
   std::mutex subs_mu_;
   uint64_t next_handle_ = 1;
-  std::map<uint64_t, std::pair<std::string, Subscriber>> subscribers_;
+  std::map<uint64_t, std::shared_ptr<Sub>> subscribers_;  // guarded by subs_mu_
   std::mutex builtins_mu_;
   std::set<std::string> builtins_done_;
 };
+
+thread_local ObjectStore::Impl::Sub* ObjectStore::Impl::t_calling = nullptr;
 
 ObjectStore::ObjectStore(ObjectStoreDeps deps) : impl_(std::make_unique<Impl>(deps)) {}
 ObjectStore::~ObjectStore() = default;
@@ -527,15 +569,71 @@ Result<int64_t> ObjectStore::CurrentResourceVersion(std::string_view cluster_uid
 }
 
 uint64_t ObjectStore::Subscribe(std::string_view cluster_uid, Subscriber fn) {
+  auto sub = std::make_shared<Impl::Sub>();
+  sub->cluster = std::string(cluster_uid);
+  sub->fn = std::move(fn);
   std::lock_guard<std::mutex> lock(impl_->subs_mu_);
   uint64_t h = impl_->next_handle_++;
-  impl_->subscribers_[h] = {std::string(cluster_uid), std::move(fn)};
+  impl_->subscribers_[h] = std::move(sub);
   return h;
 }
 
+Result<ObjectStore::WatchStart> ObjectStore::Watch(std::string_view cluster_uid, int64_t after,
+                                                   Subscriber fn) {
+  if (cluster_uid.empty()) return Status::InvalidArgument("Watch needs a cluster");
+  auto sub = std::make_shared<Impl::Sub>();
+  sub->cluster = std::string(cluster_uid);
+  sub->fn = std::move(fn);
+  // No write commits meanwhile: the counter read below and the recent events agree.
+  std::lock_guard<std::mutex> wlock(impl_->write_mu_);
+  BYOK_ASSIGN_OR_RETURN(int64_t current, CurrentResourceVersion(cluster_uid));
+  WatchStart out;
+  out.resource_version = current;
+  std::lock_guard<std::mutex> qlock(impl_->queue_mu_);
+  // Committed events still queued reach the new subscriber through Deliver; the replay is the
+  // recent events after `after` that were already taken off the queue.
+  int64_t first_queued = INT64_MAX;
+  for (const auto& [cluster, e] : impl_->queue_) {
+    if (cluster == cluster_uid) first_queued = std::min(first_queued, e.resource_version);
+  }
+  if (after < current) {
+    auto it = impl_->recent_.find(std::string(cluster_uid));
+    if (it == impl_->recent_.end() || it->second.empty() ||
+        it->second.front().resource_version > after + 1) {
+      int64_t oldest = it == impl_->recent_.end() || it->second.empty()
+                           ? current
+                           : it->second.front().resource_version - 1;
+      return Status::OutOfRange(fmt::format("too old resource version: {} ({})", after, oldest));
+    }
+    for (const WatchEvent& e : it->second) {
+      if (e.resource_version > after && e.resource_version < first_queued) {
+        out.replay.push_back(e);
+      }
+    }
+  }
+  // An event being delivered right now (off the queue, so replayed) must not come twice.
+  sub->min_rv = out.replay.empty() ? after : std::max(after, out.replay.back().resource_version);
+  std::lock_guard<std::mutex> slock(impl_->subs_mu_);
+  out.handle = impl_->next_handle_++;
+  impl_->subscribers_[out.handle] = std::move(sub);
+  return out;
+}
+
 void ObjectStore::Unsubscribe(uint64_t handle) {
-  std::lock_guard<std::mutex> lock(impl_->subs_mu_);
-  impl_->subscribers_.erase(handle);
+  std::shared_ptr<Impl::Sub> sub;
+  {
+    std::lock_guard<std::mutex> lock(impl_->subs_mu_);
+    auto it = impl_->subscribers_.find(handle);
+    if (it == impl_->subscribers_.end()) return;
+    sub = std::move(it->second);
+    impl_->subscribers_.erase(it);
+  }
+  if (Impl::t_calling == sub.get()) {  // from inside its own callback: no later call
+    sub->removed = true;
+    return;
+  }
+  std::lock_guard<std::mutex> clock(sub->call_mu);  // waits for a call in progress
+  sub->removed = true;
 }
 
 }  // namespace byok::kube

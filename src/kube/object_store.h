@@ -18,8 +18,8 @@
 // the counter's current value. Compared as decimal integers.
 //
 // Each call runs in its own store transaction; after it commits, the change is published to the
-// cluster's subscribers (Subscribe), in commit order, before the call returns (on the calling
-// thread, or by a thread already delivering). A write made BY a subscriber (from inside its
+// cluster's subscribers (Subscribe, Watch), in commit order, before the call returns (on the
+// calling thread, or by a thread already delivering). A write made BY a subscriber (from inside its
 // callback) is published after the current event reached every subscriber, i.e. after that write
 // returned. Callers must not hold locks a subscriber takes.
 //
@@ -67,6 +67,7 @@ struct WatchEvent {
   nlohmann::json
       object;  // after the change (DELETED: as it was, with the delete's resourceVersion)
   int64_t resource_version = 0;
+  nlohmann::json old_object;  // MODIFIED: the object before the change; null otherwise
 };
 
 struct ListResult {
@@ -130,8 +131,28 @@ class ObjectStore {
 
   // Change feed. `fn` is called after every committed write of the cluster (cluster_uid "" = every
   // cluster: fn gets the uid as its first argument). Returns a handle for Unsubscribe.
+  // Callbacks run one at a time (never concurrently with each other) on the thread that
+  // delivers; they must not throw and must not block on a thread that is writing objects.
   using Subscriber = std::function<void(std::string_view cluster_uid, const WatchEvent&)>;
   uint64_t Subscribe(std::string_view cluster_uid, Subscriber fn);
+
+  // For watches that start at a resourceVersion (the kube-apiserver's watch semantics): subscribes
+  // `fn` to the cluster's events with a resourceVersion greater than `after`, and returns the
+  // already published ones it will not get (`replay`, oldest first, for the caller to send before
+  // anything fn receives; fn may be called before Watch returns). The ObjectStore keeps the last
+  // 1024 events of each cluster in memory (not across restarts): kOutOfRange ("too old resource
+  // version: {after} ({oldest})", the apiserver's 410 Expired) when events after `after` are no
+  // longer kept. `after` >= the current resourceVersion: nothing to replay.
+  struct WatchStart {
+    uint64_t handle = 0;  // for Unsubscribe
+    std::vector<WatchEvent> replay;
+    int64_t resource_version = 0;  // the cluster's counter when subscribed
+  };
+  Result<WatchStart> Watch(std::string_view cluster_uid, int64_t after, Subscriber fn);
+
+  // Removes a subscription. After it returns fn is not called again: it waits for a call of fn in
+  // progress on another thread (so the caller must not hold a lock fn takes); called from inside
+  // fn itself it returns at once. Unknown handles are ignored.
   void Unsubscribe(uint64_t handle);
 
   class Impl;

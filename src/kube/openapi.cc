@@ -178,6 +178,32 @@ constexpr char kCoreSchemas[] = R"json(
   "status": {"type": "string", "default": "", "description": "True, False or Unknown."},
   "type": {"type": "string", "default": "", "description": "Type of the condition."}
  }},
+"core.Pod": {"type": "object",
+ "description": "Pod is a group of containers scheduled together on a node, sharing volumes. byok runs no workloads: the pods of a byok cluster are always none, and they cannot be created (byok volume attach puts data on a claim's volume instead).",
+ "properties": {
+  "apiVersion": {"type": "string", "description": "APIVersion is the versioned schema of this representation: \"v1\"."},
+  "kind": {"type": "string", "description": "Kind is the REST resource this object represents: \"Pod\"."},
+  "metadata": {"$ref": "meta.ObjectMeta", "description": "Standard object metadata."},
+  "spec": {"$ref": "core.PodSpec", "description": "Spec is the desired behavior of the pod: its containers, volumes and scheduling constraints."},
+  "status": {"$ref": "core.PodStatus", "description": "Status is the most recently observed state of the pod, reported by its node's kubelet."}
+ }},
+"core.PodSpec": {"type": "object", "required": ["containers"],
+ "description": "PodSpec is the description of a pod.",
+ "properties": {
+  "containers": {"type": "array", "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}, "x-kubernetes-patch-merge-key": "name", "x-kubernetes-patch-strategy": "merge", "description": "Containers are the pod's containers (name, image, command, volumeMounts, ...)."},
+  "nodeName": {"type": "string", "description": "NodeName is the node the pod is scheduled on."},
+  "volumes": {"type": "array", "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}, "x-kubernetes-patch-merge-key": "name", "x-kubernetes-patch-strategy": "merge,retainKeys", "description": "Volumes are the volumes the pod's containers can mount, e.g. {name, persistentVolumeClaim: {claimName}}."}
+ }},
+"core.PodStatus": {"type": "object",
+ "description": "PodStatus is the observed state of a pod.",
+ "properties": {
+  "phase": {"type": "string", "description": "Phase is where the pod is in its lifecycle: Pending, Running, Succeeded, Failed or Unknown."},
+  "conditions": {"type": "array", "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}, "description": "Conditions are the pod's current conditions (PodScheduled, Initialized, ContainersReady, Ready)."},
+  "containerStatuses": {"type": "array", "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}, "description": "ContainerStatuses are the containers' states, one per container."},
+  "hostIP": {"type": "string", "description": "HostIP is the address of the pod's node."},
+  "podIP": {"type": "string", "description": "PodIP is the pod's address."},
+  "startTime": {"$ref": "meta.Time", "description": "StartTime is when the kubelet acknowledged the pod."}
+ }},
 "core.Node": {"type": "object",
  "description": "Node is a worker machine of the cluster. On AKS every node is an instance of an agent pool's virtual machine scale set; the kubelet on it registers the node and reports its status.",
  "properties": {

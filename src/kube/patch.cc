@@ -366,10 +366,20 @@ Result<json> ApplyJsonPatch(const json& original, const json& patch) {
     return Status::InvalidArgument(
         "json: cannot unmarshal object into Go value of type jsonpatch.Patch");
   }
+  for (const json& op : patch) {
+    if (!op.is_object() && !op.is_null()) {
+      return Status::InvalidArgument(
+          fmt::format("json: cannot unmarshal {} into Go value of type jsonpatch.Operation",
+                      op.is_array()     ? "array"
+                      : op.is_string()  ? "string"
+                      : op.is_boolean() ? "bool"
+                                        : "number"));
+    }
+  }
   try {
     return original.patch(patch);
   } catch (const json::exception& e) {
-    return Status::InvalidArgument(e.what());
+    return Status::FailedPrecondition(e.what());
   }
 }
 

@@ -21,8 +21,10 @@
 // managers (`force` is accepted and has no effect) — a simplification of the apiserver's
 // structured-merge-diff.
 //
-// Errors: kInvalidArgument with a message meant for the client (a malformed patch, a failed
-// JSON patch operation or test).
+// Errors: kInvalidArgument with a message meant for the client for a malformed patch (a JSON
+// patch that is not an array of operations, a merge patch that is not an object, a bad
+// directive); kFailedPrecondition for a JSON patch operation that fails (a `test` that does not
+// hold, a missing path, an unknown op) — the apiserver answers 400 and 422 for these.
 //
 // Thread safety: pure functions.
 #pragma once

@@ -84,7 +84,19 @@ constexpr char kWaitForFirstConsumer[] = "waiting for first consumer to be creat
 constexpr char kProvisioning[] = "External provisioner is provisioning volume for claim \"{}/{}\"";
 constexpr char kProvisioned[] = "Successfully provisioned volume {}";
 constexpr char kDeleteFailed[] = "rpc error: code = Internal desc = {}";
+// external-provisioner refuses to delete a volume a VolumeAttachment still names. Args: the
+// volume, the node.
+constexpr char kStillAttached[] = "persistentvolume {} is still attached to node {}";
 
+// persistentvolume-controller's static binding.
+constexpr char kNoVolumes[] =
+    "no persistent volumes available for this claim and no storage class is set";
+// Args: the volume, the reason ("requested PV is too small", ...).
+constexpr char kVolumeMismatch[] = "Cannot bind to requested volume \"{}\": {}";
+// (byok) The disk's asynchronous creation ended badly. Args: the disk id, its body.
+constexpr char kDiskCreateFailed[] =
+    "Retriable: false, RetryAfter: 0s, HTTPStatusCode: 200, RawError: disk {} ended in "
+    "provisioningState Failed: {}";
 constexpr char kPvController[] = "persistentvolume-controller";
 constexpr char kDefaultClassAnnotation[] = "storageclass.kubernetes.io/is-default-class";
 constexpr char kProvisionedBy[] = "pv.kubernetes.io/provisioned-by";
@@ -416,7 +428,7 @@ class HttpsArmClient final : public ArmClient {
   };
 
   Result<std::string> Token(const ClusterRecord& cluster, bool refresh) {
-    const std::string key = Lower(cluster.id);
+    const std::string key = ArmTokenCacheKey(cluster);
     const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                             o_.identity->clock().Now().time_since_epoch())
                             .count();
@@ -464,10 +476,12 @@ class HttpsArmClient final : public ArmClient {
 
   HttpsArmClientOptions o_;
   std::mutex mu_;
-  std::map<std::string, Cached> tokens_;  // key: lower-cased cluster id
+  std::map<std::string, Cached> tokens_;  // key: the cluster's unique id
 };
 
 }  // namespace
+
+std::string ArmTokenCacheKey(const ClusterRecord& cluster) { return cluster.unique_id; }
 
 std::unique_ptr<ArmClient> NewHttpsArmClient(HttpsArmClientOptions options) {
   return std::make_unique<HttpsArmClient>(std::move(options));
@@ -480,10 +494,15 @@ namespace {
 
 class Pass {
  public:
-  Pass(const ProvisionerDeps& deps, const std::string& component, const ClusterRecord& cluster)
+  Pass(const ProvisionerDeps& deps, const std::string& component, const ClusterRecord& cluster,
+       ClaimBackoff& backoff, std::map<std::string, std::string>& creating,
+       const std::atomic<bool>& stopping)
       : d_(deps),
         component_(component),
         cluster_(cluster),
+        backoff_(backoff),
+        creating_(creating),
+        stopping_(stopping),
         uid_(cluster.unique_id),
         pvcs_(KindOf("", "persistentvolumeclaims")),
         pvs_(KindOf("", "persistentvolumes")),
@@ -499,12 +518,34 @@ class Pass {
     }
     BYOK_ASSIGN_OR_RETURN(ListResult claims, d_.objects->List(uid_, pvcs_));
     BYOK_ASSIGN_OR_RETURN(ListResult volumes, d_.objects->List(uid_, pvs_));
-    for (const json& pv : volumes.items) volumes_by_name_[Str(pv, {"metadata", "name"})] = pv;
+    for (json& pv : volumes.items) {
+      std::string name = Str(pv, {"metadata", "name"});
+      // A volume without a bound claim is Available (persistentvolume-controller's syncVolume).
+      const std::string phase = Str(pv, {"status", "phase"});
+      if ((phase.empty() || phase == "Pending") && Str(pv, {"spec", "claimRef", "uid"}).empty() &&
+          At(pv, {"metadata", "deletionTimestamp"}).is_null()) {
+        auto available = d_.objects->Modify(uid_, pvs_, "", name, [](json cur) {
+          cur["status"]["phase"] = "Available";
+          return Result<json>(std::move(cur));
+        });
+        if (available.ok()) pv = std::move(available).value();
+      }
+      volumes_by_name_[name] = std::move(pv);
+    }
+    BYOK_ASSIGN_OR_RETURN(ListResult attachments,
+                          d_.objects->List(uid_, KindOf("storage.k8s.io", "volumeattachments")));
+    for (const json& va : attachments.items) {
+      std::string pv = Str(va, {"spec", "source", "persistentVolumeName"});
+      if (!pv.empty()) attached_to_[pv] = Str(va, {"spec", "nodeName"});
+    }
     bool more = false;
     std::map<std::string, std::string> claim_uids;  // "ns/name" → uid
-    for (json& pvc : claims.items) {
+    for (const json& pvc : claims.items) {
       claim_uids[Str(pvc, {"metadata", "namespace"}) + "/" + Str(pvc, {"metadata", "name"})] =
           Str(pvc, {"metadata", "uid"});
+    }
+    for (json& pvc : claims.items) {
+      if (stopping_) return true;
       auto r = Claim(std::move(pvc));
       if (!r.ok()) {
         spdlog::warn("kube provisioner: cluster {}: {}", uid_, r.status().ToString());
@@ -514,6 +555,7 @@ class Pass {
       }
     }
     for (auto& [name, pv] : volumes_by_name_) {
+      if (stopping_) return true;
       auto r = Volume(pv, claim_uids);
       if (!r.ok()) {
         spdlog::warn("kube provisioner: cluster {}: {}", uid_, r.status().ToString());
@@ -529,18 +571,17 @@ class Pass {
   // ---- Claims ----
 
   Result<bool> Claim(json pvc) {
-    if (!Str(pvc, {"spec", "volumeName"}).empty()) return false;
     if (!At(pvc, {"metadata", "deletionTimestamp"}).is_null()) return false;
     std::string phase = Str(pvc, {"status", "phase"});
     if (!phase.empty() && phase != "Pending") return false;
+    if (!Str(pvc, {"spec", "volumeName"}).empty()) return PreBoundClaim(pvc);
     const std::string ns = Str(pvc, {"metadata", "namespace"});
     const std::string name = Str(pvc, {"metadata", "name"});
     const std::string uid = Str(pvc, {"metadata", "uid"});
 
     std::string class_name = Str(pvc, {"spec", "storageClassName"});
-    if (At(pvc, {"spec", "storageClassName"}).is_null()) {
+    if (At(pvc, {"spec", "storageClassName"}).is_null() && !DefaultClass().empty()) {
       class_name = DefaultClass();
-      if (class_name.empty()) return false;
       BYOK_ASSIGN_OR_RETURN(pvc, d_.objects->Modify(uid_, pvcs_, ns, name, [&](json cur) {
         if (cur["spec"].is_object() && cur["spec"].contains("storageClassName") &&
             !cur["spec"]["storageClassName"].is_null()) {
@@ -551,7 +592,21 @@ class Pass {
       }));
       class_name = Str(pvc, {"spec", "storageClassName"});
     }
-    if (class_name.empty()) return false;  // "": explicitly no class (static binding only)
+    // Static binding first (delayed for WaitForFirstConsumer until a node is selected).
+    {
+      auto c = classes_by_name_.find(class_name);
+      const bool delayed = c != classes_by_name_.end() &&
+                           Str(c->second, {"volumeBindingMode"}) == "WaitForFirstConsumer" &&
+                           Str(pvc, {"metadata", "annotations", kSelectedNodeAnnotation}).empty();
+      if (!delayed) {
+        BYOK_ASSIGN_OR_RETURN(bool bound, MatchStatic(pvc, class_name));
+        if (bound) return false;
+      }
+    }
+    if (class_name.empty()) {  // no class: static binding only
+      BYOK_TRY(Event(pvc, "Normal", "FailedBinding", kNoVolumes, kPvController));
+      return false;
+    }
     auto cls = classes_by_name_.find(class_name);
     if (cls == classes_by_name_.end()) {
       BYOK_TRY(Event(pvc, "Warning", "ProvisioningFailed", fmt::format(kClassNotFound, class_name),
@@ -591,9 +646,20 @@ class Pass {
       }
     }
 
-    BYOK_TRY(
-        Event(pvc, "Normal", "Provisioning", fmt::format(kProvisioning, ns, name), component_));
+    // A failed attempt waits out its backoff unless the claim or its class changed.
+    const std::string fingerprint =
+        fmt::format("{}|{}|{}", Str(pvc, {"metadata", "resourceVersion"}), class_name,
+                    Str(sc, {"metadata", "resourceVersion"}));
+    const bool accepted = creating_.count(uid) > 0;  // a disk PUT answered 202 earlier
+    if (!accepted && !backoff_.Due(uid, fingerprint, d_.clock->Now())) return true;
+    if (stopping_) return true;
+    if (!accepted) {
+      BYOK_TRY(
+          Event(pvc, "Normal", "Provisioning", fmt::format(kProvisioning, ns, name), component_));
+    }
     auto fail = [&](const std::string& why) -> Result<bool> {
+      creating_.erase(uid);
+      backoff_.Failed(uid, fingerprint, d_.clock->Now());
       BYOK_TRY(Event(pvc, "Warning", "ProvisioningFailed",
                      fmt::format(kProvisionFailed, class_name, why), component_));
       return true;
@@ -626,8 +692,36 @@ class Pass {
     std::string disk_id = DiskId(*params, cluster_, disk_name);
     DiskRequest dr{ns, name, pv_name, size_gib, cluster_.location};
     json body = DiskBody(*params, dr);
-    auto reply = d_.arm->Call(cluster_, "PUT",
-                              fmt::format("{}?api-version={}", disk_id, kDiskApiVersion), body);
+    const std::string disk_url = fmt::format("{}?api-version={}", disk_id, kDiskApiVersion);
+    // The disk of an accepted (202) PUT: bound once ARM says Succeeded.
+    if (accepted) {
+      auto got = d_.arm->Call(cluster_, "GET", disk_url, json());
+      if (!got.ok()) {
+        return fail(
+            fmt::format(kInternalRpc, fmt::format(kArmUnreachable, got.status().message())));
+      }
+      if (got->status == 200) {
+        const std::string state = Str(got->body, {"properties", "provisioningState"});
+        if (state == "Failed") {
+          return fail(
+              fmt::format(kInternalRpc, fmt::format(kDiskCreateFailed, disk_id, got->body.dump())));
+        }
+        if (!state.empty() && state != "Succeeded") return true;  // still being created
+        creating_.erase(uid);
+        return Provisioned(pvc, sc, *params, got->body, disk_id, pv_name, size_gib);
+      }
+      if (got->status != 404) {
+        return fail(fmt::format(
+            kInternalRpc,
+            fmt::format(kArmError, got->status,
+                        got->body.is_string() ? got->body.get<std::string>() : got->body.dump())));
+      }
+      creating_.erase(uid);  // gone: create it again
+      if (stopping_) return true;
+      BYOK_TRY(
+          Event(pvc, "Normal", "Provisioning", fmt::format(kProvisioning, ns, name), component_));
+    }
+    auto reply = d_.arm->Call(cluster_, "PUT", disk_url, body);
     if (!reply.ok()) {
       return fail(
           fmt::format(kInternalRpc, fmt::format(kArmUnreachable, reply.status().message())));
@@ -638,15 +732,172 @@ class Pass {
                                           reply->body.is_string() ? reply->body.get<std::string>()
                                                                   : reply->body.dump())));
     }
-    if (reply->body.is_object() && reply->body.contains("id") && reply->body["id"].is_string()) {
-      disk_id = reply->body["id"].get<std::string>();
+    const std::string state = Str(reply->body, {"properties", "provisioningState"});
+    if (reply->status == 202 || (!state.empty() && state != "Succeeded")) {
+      creating_[uid] = disk_id;  // accepted: the next passes check on it
+      return true;
     }
+    return Provisioned(pvc, sc, *params, reply->body, disk_id, pv_name, size_gib);
+  }
 
-    BYOK_ASSIGN_OR_RETURN(json pv, CreateVolume(pvc, sc, *params, disk_id, pv_name, size_gib));
+  // The disk exists: its volume, the binding, the event.
+  Result<bool> Provisioned(const json& pvc, const json& sc, const DiskParameters& params,
+                           const json& disk, std::string disk_id, const std::string& pv_name,
+                           int64_t size_gib) {
+    if (disk.is_object() && disk.contains("id") && disk["id"].is_string()) {
+      disk_id = disk["id"].get<std::string>();
+    }
+    backoff_.Succeeded(Str(pvc, {"metadata", "uid"}));
+    BYOK_ASSIGN_OR_RETURN(json pv, CreateVolume(pvc, sc, params, disk_id, pv_name, size_gib));
     BYOK_TRY(Bind(pvc, pv));
     BYOK_TRY(Event(pvc, "Normal", "ProvisioningSucceeded", fmt::format(kProvisioned, pv_name),
                    component_));
     return false;
+  }
+
+  // ---- Static binding (persistentvolume-controller) ----
+
+  // checkVolumeSatisfyClaim: "" when the volume satisfies the claim, else why not.
+  static std::string Unsatisfied(const json& pv, const json& pvc, const std::string& class_name,
+                                 bool class_check) {
+    int64_t request = 0;
+    if (std::string r = Str(pvc, {"spec", "resources", "requests", "storage"}); !r.empty()) {
+      auto bytes = ParseQuantity(r);
+      if (!bytes.ok()) return "invalid storage request";
+      request = *bytes;
+    }
+    auto capacity = ParseQuantity(Str(pv, {"spec", "capacity", "storage"}));
+    if (!capacity.ok() || *capacity < request) return "requested PV is too small";
+    if (class_check && Str(pv, {"spec", "storageClassName"}) != class_name) {
+      return "storageClassName does not match";
+    }
+    std::string pv_mode = Str(pv, {"spec", "volumeMode"});
+    std::string claim_mode = Str(pvc, {"spec", "volumeMode"});
+    if ((pv_mode.empty() ? "Filesystem" : pv_mode) !=
+        (claim_mode.empty() ? "Filesystem" : claim_mode)) {
+      return "incompatible volumeMode";
+    }
+    const json& have = At(pv, {"spec", "accessModes"});
+    const json& want = At(pvc, {"spec", "accessModes"});
+    if (want.is_array()) {
+      for (const json& m : want) {
+        if (!have.is_array() || std::find(have.begin(), have.end(), m) == have.end()) {
+          return "incompatible accessMode";
+        }
+      }
+    }
+    return "";
+  }
+
+  // The volume's claimRef names this claim (and its uid, when it has one).
+  static bool BoundToClaim(const json& pv, const json& pvc) {
+    const json& ref = At(pv, {"spec", "claimRef"});
+    if (!ref.is_object()) return false;
+    if (Str(ref, {"name"}) != Str(pvc, {"metadata", "name"}) ||
+        Str(ref, {"namespace"}) != Str(pvc, {"metadata", "namespace"})) {
+      return false;
+    }
+    const std::string uid = Str(ref, {"uid"});
+    return uid.empty() || uid == Str(pvc, {"metadata", "uid"});
+  }
+
+  // findBestMatchForClaim, then the binding. True when the claim was bound.
+  Result<bool> MatchStatic(const json& pvc, const std::string& class_name) {
+    const json* best = nullptr;
+    int64_t best_size = 0;
+    const json& selector = At(pvc, {"spec", "selector"});
+    for (const auto& [pv_name, pv] : volumes_by_name_) {
+      if (!At(pv, {"metadata", "deletionTimestamp"}).is_null()) continue;
+      const bool prebound = BoundToClaim(pv, pvc);
+      if (At(pv, {"spec", "claimRef"}).is_object() && !prebound) continue;
+      if (!Unsatisfied(pv, pvc, class_name, /*class_check=*/false).empty()) continue;
+      if (prebound) {
+        best = &pv;
+        break;
+      }
+      if (Str(pv, {"status", "phase"}) != "Available") continue;
+      if (Str(pv, {"spec", "storageClassName"}) != class_name) continue;
+      if (selector.is_object()) {
+        const json& expressions = At(selector, {"matchExpressions"});
+        if (expressions.is_array() && !expressions.empty()) continue;  // (byok) not evaluated
+        const json& want = At(selector, {"matchLabels"});
+        const json& have = At(pv, {"metadata", "labels"});
+        bool labels_match = true;
+        if (want.is_object()) {
+          for (const auto& [k, v] : want.items()) {
+            labels_match = labels_match && have.is_object() && have.contains(k) && have[k] == v;
+          }
+        }
+        if (!labels_match) continue;
+      }
+      int64_t size = ParseQuantity(Str(pv, {"spec", "capacity", "storage"})).value_or(0);
+      if (best == nullptr || size < best_size) {
+        best = &pv;
+        best_size = size;
+      }
+    }
+    if (best == nullptr) return false;
+    json pv = *best;
+    BYOK_TRY(BindStatic(pvc, pv));
+    return true;
+  }
+
+  // A claim naming its volume (spec.volumeName): bound when the volume is free or reserved for
+  // it; otherwise it waits (a volume that does not satisfy it: Warning VolumeMismatch).
+  Result<bool> PreBoundClaim(const json& pvc) {
+    auto it = volumes_by_name_.find(Str(pvc, {"spec", "volumeName"}));
+    if (it == volumes_by_name_.end()) return false;  // the user's volume is not there yet
+    const json pv = it->second;
+    if (At(pv, {"spec", "claimRef"}).is_object() && !BoundToClaim(pv, pvc)) return false;
+    const std::string class_name = Str(pvc, {"spec", "storageClassName"});
+    if (std::string why = Unsatisfied(pv, pvc, class_name, /*class_check=*/true); !why.empty()) {
+      BYOK_TRY(Event(pvc, "Warning", "VolumeMismatch",
+                     fmt::format(kVolumeMismatch, Str(pv, {"metadata", "name"}), why),
+                     kPvController));
+      return false;
+    }
+    BYOK_TRY(BindStatic(pvc, pv));
+    return false;
+  }
+
+  // bindVolumeToClaim + bindClaimToVolume: the volume's claimRef (annotated bound-by-controller
+  // when the controller chose it), the claim's volumeName, both Bound.
+  Status BindStatic(const json& pvc, const json& pv) {
+    const std::string pv_name = Str(pv, {"metadata", "name"});
+    const json ref = {{"apiVersion", "v1"},
+                      {"kind", "PersistentVolumeClaim"},
+                      {"name", Str(pvc, {"metadata", "name"})},
+                      {"namespace", Str(pvc, {"metadata", "namespace"})},
+                      {"resourceVersion", Str(pvc, {"metadata", "resourceVersion"})},
+                      {"uid", Str(pvc, {"metadata", "uid"})}};
+    BYOK_ASSIGN_OR_RETURN(
+        json bound_pv, d_.objects->Modify(uid_, pvs_, "", pv_name, [&](json cur) -> Result<json> {
+          if (At(cur, {"spec", "claimRef"}).is_object() && !BoundToClaim(cur, pvc)) {
+            return Status::Aborted("the volume was claimed meanwhile");
+          }
+          if (!At(cur, {"spec", "claimRef"}).is_object()) {
+            cur["metadata"]["annotations"]["pv.kubernetes.io/bound-by-controller"] = "yes";
+          }
+          cur["spec"]["claimRef"] = ref;
+          cur["status"]["phase"] = "Bound";
+          return cur;
+        }));
+    volumes_by_name_[pv_name] = bound_pv;
+    const bool chosen = Str(pvc, {"spec", "volumeName"}).empty();
+    const json capacity = At(bound_pv, {"spec", "capacity"});
+    const json access_modes = At(bound_pv, {"spec", "accessModes"});
+    auto bound = d_.objects->Modify(uid_, pvcs_, Str(pvc, {"metadata", "namespace"}),
+                                    Str(pvc, {"metadata", "name"}), [&](json cur) {
+                                      cur["spec"]["volumeName"] = pv_name;
+                                      json& a = cur["metadata"]["annotations"];
+                                      a["pv.kubernetes.io/bind-completed"] = "yes";
+                                      if (chosen) a["pv.kubernetes.io/bound-by-controller"] = "yes";
+                                      cur["status"]["phase"] = "Bound";
+                                      cur["status"]["capacity"] = capacity;
+                                      cur["status"]["accessModes"] = access_modes;
+                                      return Result<json>(std::move(cur));
+                                    });
+    return bound.status();
   }
 
   std::string DefaultClass() const {
@@ -774,6 +1025,12 @@ class Pass {
     // is a managed disk id (anyone who may write volumes could otherwise point the cluster
     // identity's DELETE at any resource it can reach).
     if (name != "pvc-" + claim_uid) return false;
+    // Never a volume still attached to a node (`byok volume attach`): retried after the detach.
+    if (auto va = attached_to_.find(name); va != attached_to_.end()) {
+      BYOK_TRY(Event(cur, "Warning", "VolumeFailedDelete",
+                     fmt::format(kStillAttached, name, va->second), component_));
+      return true;
+    }
     std::string disk_id;
     if (auto handle = arm::ResourceId::Parse(Str(cur, {"spec", "csi", "volumeHandle"}));
         handle.ok() && arm::EqualsIgnoreCase(handle->ResourceType(), "Microsoft.Compute/disks") &&
@@ -781,6 +1038,7 @@ class Pass {
       disk_id = handle->ToString();
     }
     if (!disk_id.empty()) {
+      if (stopping_) return true;
       auto reply = d_.arm->Call(cluster_, "DELETE",
                                 fmt::format("{}?api-version={}", disk_id, kDiskApiVersion), json());
       std::string why;
@@ -812,25 +1070,41 @@ class Pass {
     const std::string ns = obj_ns.empty() ? "default" : obj_ns;
     const std::string obj_uid = Str(object, {"metadata", "uid"});
     const std::string now = KubeTime(d_.clock->Now());
-    BYOK_ASSIGN_OR_RETURN(ListResult events, d_.objects->List(uid_, events_, ns));
-    for (const json& e : events.items) {
-      if (Str(e, {"involvedObject", "uid"}) == obj_uid && Str(e, {"type"}) == type &&
-          Str(e, {"reason"}) == reason && Str(e, {"message"}) == message &&
-          Str(e, {"source", "component"}) == component) {
-        auto bumped =
-            d_.objects->Modify(uid_, events_, ns, Str(e, {"metadata", "name"}), [&](json cur) {
-              int64_t count = cur.value("count", int64_t{1});
-              cur["count"] = count + 1;
-              cur["lastTimestamp"] = now;
-              return Result<json>(std::move(cur));
-            });
-        return bumped.status();
+    // The correlator's key names the event, so the same one is found by one Get.
+    uint64_t hash = 14695981039346656037ull;  // FNV-1a 64
+    for (const std::string* part : {&obj_uid, &type, &reason, &message, &component}) {
+      for (char c : *part + '\0') {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 1099511628211ull;
       }
+    }
+    std::string name = fmt::format("{}.{:016x}", Str(object, {"metadata", "name"}), hash);
+    auto same = [&](const json& e) {
+      return Str(e, {"involvedObject", "uid"}) == obj_uid && Str(e, {"type"}) == type &&
+             Str(e, {"reason"}) == reason && Str(e, {"message"}) == message &&
+             Str(e, {"source", "component"}) == component;
+    };
+    auto bump = [&]() -> Result<json> {
+      return d_.objects->Modify(uid_, events_, ns, name, [&](json cur) -> Result<json> {
+        if (!same(cur)) return Status::AlreadyExists("another event has this name");
+        int64_t count = cur.value("count", int64_t{1});
+        cur["count"] = count + 1;
+        cur["lastTimestamp"] = now;
+        return cur;
+      });
+    };
+    auto bumped = bump();
+    if (bumped.ok()) return Status::Ok();
+    if (!bumped.status().Is(StatusCode::kNotFound) &&
+        !bumped.status().Is(StatusCode::kAlreadyExists)) {
+      return bumped.status();
     }
     const int64_t nanos =
         std::chrono::duration_cast<std::chrono::nanoseconds>(d_.clock->Now().time_since_epoch())
             .count();
-    std::string name = fmt::format("{}.{:x}", Str(object, {"metadata", "name"}), nanos);
+    if (bumped.status().Is(StatusCode::kAlreadyExists)) {  // taken by an unrelated event
+      name = fmt::format("{}.{:x}", Str(object, {"metadata", "name"}), nanos);
+    }
     json involved = {{"apiVersion", Str(object, {"apiVersion"})},
                      {"kind", Str(object, {"kind"})},
                      {"name", Str(object, {"metadata", "name"})},
@@ -855,6 +1129,7 @@ class Pass {
       auto created = d_.objects->Create(uid_, events_, event);
       if (created.ok()) return Status::Ok();
       if (!created.status().Is(StatusCode::kAlreadyExists)) return created.status();
+      if (attempt == 0 && bump().ok()) return Status::Ok();  // created meanwhile
       event["metadata"]["name"] =
           fmt::format("{}.{:x}", Str(object, {"metadata", "name"}), nanos + attempt + 1);
     }
@@ -864,6 +1139,9 @@ class Pass {
   const ProvisionerDeps& d_;
   const std::string& component_;
   const ClusterRecord& cluster_;
+  ClaimBackoff& backoff_;
+  std::map<std::string, std::string>& creating_;
+  const std::atomic<bool>& stopping_;
   const std::string uid_;
   const Kind& pvcs_;
   const Kind& pvs_;
@@ -871,14 +1149,53 @@ class Pass {
   const Kind& events_;
   std::map<std::string, json> classes_by_name_;
   std::map<std::string, json> volumes_by_name_;
+  std::map<std::string, std::string> attached_to_;  // volume → node (VolumeAttachments)
 };
 
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+// The backoff of failed claims.
+
+bool ClaimBackoff::Due(const std::string& claim_uid, const std::string& fingerprint,
+                       TimePoint now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(claim_uid);
+  return it == entries_.end() || it->second.fingerprint != fingerprint || now >= it->second.next;
+}
+
+void ClaimBackoff::Failed(const std::string& claim_uid, const std::string& fingerprint,
+                          TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry& e = entries_[claim_uid];
+  if (e.fingerprint != fingerprint) e = Entry{};
+  e.fingerprint = fingerprint;
+  e.delay = e.failures == 0 ? initial_ : std::min(max_, e.delay * 2);
+  ++e.failures;
+  e.next = now + e.delay;
+}
+
+void ClaimBackoff::Succeeded(const std::string& claim_uid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.erase(claim_uid);
+}
+
+void ClaimBackoff::Reset() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [uid, e] : entries_) e.next = TimePoint::min();
+}
+
+std::chrono::milliseconds ClaimBackoff::Delay(const std::string& claim_uid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(claim_uid);
+  return it == entries_.end() ? std::chrono::milliseconds(0) : it->second.delay;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The controller.
 
-Provisioner::Provisioner(ProvisionerDeps deps) : deps_(std::move(deps)) {
+Provisioner::Provisioner(ProvisionerDeps deps)
+    : deps_(std::move(deps)), backoff_(deps_.backoff_initial, deps_.backoff_max) {
   std::string id = deps_.random->Uuid();
   component_ = fmt::format("{}_csi-azuredisk-controller-{}_{}", kCsiDiskDriver, id.substr(0, 8),
                            deps_.random->Uuid());
@@ -891,6 +1208,7 @@ void Provisioner::Start() {
   if (started_) return;
   started_ = true;
   stop_ = false;
+  stopping_ = false;
   subscription_ = deps_.objects->Subscribe("", [this](std::string_view uid, const WatchEvent& e) {
     if (e.kind == nullptr) return;
     const std::string& r = e.kind->resource;
@@ -902,6 +1220,7 @@ void Provisioner::Start() {
 }
 
 void Provisioner::Stop() {
+  stopping_ = true;  // first: a pass in flight makes no further ARM call
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!started_) return;
@@ -910,6 +1229,7 @@ void Provisioner::Stop() {
   }
   deps_.objects->Unsubscribe(subscription_);
   cv_.notify_all();
+  done_cv_.notify_all();
   if (worker_.joinable()) worker_.join();
 }
 
@@ -925,7 +1245,14 @@ void Provisioner::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     if (queued_.empty()) {
-      bool woken = cv_.wait_for(lock, deps_.resync, [this] { return stop_ || !queued_.empty(); });
+      // Everything queued before now has been reconciled since it was queued.
+      if (completed_ != requested_) {
+        completed_ = requested_;
+        done_cv_.notify_all();
+      }
+      bool woken = cv_.wait_for(lock, deps_.resync, [this] {
+        return stop_ || !queued_.empty() || completed_ != requested_;
+      });
       if (stop_) break;
       if (!woken) queued_.insert(pending_.begin(), pending_.end());
       if (queued_.empty()) continue;
@@ -937,10 +1264,12 @@ void Provisioner::Loop() {
     if (!s.ok()) spdlog::warn("kube provisioner: cluster {}: {}", uid, s.ToString());
     lock.lock();
   }
+  done_cv_.notify_all();
 }
 
 Status Provisioner::Reconcile(std::string_view cluster_uid) {
   std::lock_guard<std::mutex> guard(reconcile_mu_);
+  if (stopping_) return Status::Ok();
   std::optional<ClusterRecord> cluster;
   BYOK_TRY(store::RunInReadTransaction(*deps_.store, [&](store::Transaction& txn) -> Status {
     BYOK_ASSIGN_OR_RETURN(cluster, containerservice::FindClusterByUniqueId(txn, cluster_uid));
@@ -949,7 +1278,7 @@ Status Provisioner::Reconcile(std::string_view cluster_uid) {
   bool more = false;
   // A stopped cluster runs no controllers: its claims wait for `az aks start`.
   if (cluster && cluster->power_state != "Stopped") {
-    Pass pass(deps_, component_, *cluster);
+    Pass pass(deps_, component_, *cluster, backoff_, creating_, stopping_);
     auto r = pass.Run();
     more = !r.ok() || *r;
     if (!r.ok()) {
@@ -968,6 +1297,7 @@ Status Provisioner::Reconcile(std::string_view cluster_uid) {
 }
 
 Status Provisioner::ReconcileAll(TimePoint) {
+  if (stopping_) return Status::Ok();
   std::vector<std::string> uids;
   BYOK_TRY(store::RunInReadTransaction(*deps_.store, [&](store::Transaction& txn) -> Status {
     BYOK_ASSIGN_OR_RETURN(auto index, txn.ListByType(containerservice::kClusterIndexType));
@@ -978,6 +1308,21 @@ Status Provisioner::ReconcileAll(TimePoint) {
     }
     return Status::Ok();
   }));
+  {
+    // Started: the worker runs the passes; the caller waits for them (bounded).
+    std::unique_lock<std::mutex> lock(mu_);
+    if (started_) {
+      queued_.insert(uids.begin(), uids.end());
+      const uint64_t ticket = ++requested_;
+      cv_.notify_all();
+      if (!done_cv_.wait_for(lock, deps_.settle_wait,
+                             [&] { return stop_ || completed_ >= ticket; })) {
+        spdlog::warn("kube provisioner: passes still running after {} ms",
+                     deps_.settle_wait.count());
+      }
+      return Status::Ok();
+    }
+  }
   Status first = Status::Ok();
   for (const std::string& uid : uids) {
     Status s = Reconcile(uid);

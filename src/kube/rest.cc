@@ -1,6 +1,11 @@
 #include "kube/rest.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,6 +19,8 @@
 #include "containerservice/nodes.h"
 #include "kube/discovery.h"
 #include "kube/errors.h"
+#include "kube/internal/path.h"
+#include "kube/internal/selector.h"
 #include "kube/node_objects.h"
 #include "kube/openapi.h"
 #include "kube/patch.h"
@@ -89,156 +96,14 @@ std::string StringAt(const json& obj, const char* a, const char* b) {
   return it != v.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-std::vector<std::string> Split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t pos = s.find(sep, start);
-    if (pos == std::string_view::npos) pos = s.size();
-    out.emplace_back(s.substr(start, pos - start));
-    start = pos + 1;
-  }
-  return out;
-}
+// ---- Selectors and paths (kube/internal). ----
 
-std::string Trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return std::string(s);
-}
-
-// ---- Selectors. ----
-
-struct Requirement {
-  std::string key;
-  std::string op;  // "=", "!=", "in", "notin", "exists", "!exists"
-  std::vector<std::string> values;
-};
-
-// Splits at commas outside parentheses.
-std::vector<std::string> SplitTerms(std::string_view s) {
-  std::vector<std::string> out;
-  int depth = 0;
-  std::string cur;
-  for (char c : s) {
-    if (c == '(') ++depth;
-    if (c == ')') --depth;
-    if (c == ',' && depth == 0) {
-      out.push_back(Trim(cur));
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  if (!Trim(cur).empty()) out.push_back(Trim(cur));
-  return out;
-}
-
-std::optional<std::vector<Requirement>> ParseSelector(std::string_view text, bool fields) {
-  std::vector<Requirement> out;
-  for (const std::string& term : SplitTerms(text)) {
-    if (term.empty()) continue;
-    Requirement r;
-    size_t pos;
-    if ((pos = term.find("!=")) != std::string::npos) {
-      r = {Trim(term.substr(0, pos)), "!=", {Trim(term.substr(pos + 2))}};
-    } else if ((pos = term.find("==")) != std::string::npos) {
-      r = {Trim(term.substr(0, pos)), "=", {Trim(term.substr(pos + 2))}};
-    } else if ((pos = term.find('=')) != std::string::npos) {
-      r = {Trim(term.substr(0, pos)), "=", {Trim(term.substr(pos + 1))}};
-    } else if (!fields && (pos = term.find(" notin ")) != std::string::npos) {
-      r.key = Trim(term.substr(0, pos));
-      r.op = "notin";
-      std::string rest = Trim(term.substr(pos + 7));
-      if (rest.size() < 2 || rest.front() != '(' || rest.back() != ')') return std::nullopt;
-      for (const std::string& v : Split(rest.substr(1, rest.size() - 2), ',')) {
-        r.values.push_back(Trim(v));
-      }
-    } else if (!fields && (pos = term.find(" in ")) != std::string::npos) {
-      r.key = Trim(term.substr(0, pos));
-      r.op = "in";
-      std::string rest = Trim(term.substr(pos + 4));
-      if (rest.size() < 2 || rest.front() != '(' || rest.back() != ')') return std::nullopt;
-      for (const std::string& v : Split(rest.substr(1, rest.size() - 2), ',')) {
-        r.values.push_back(Trim(v));
-      }
-    } else if (!fields && term[0] == '!') {
-      r = {Trim(term.substr(1)), "!exists", {}};
-    } else if (!fields) {
-      r = {term, "exists", {}};
-    } else {
-      return std::nullopt;
-    }
-    if (r.key.empty()) return std::nullopt;
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-bool Matches(const Requirement& r, const std::optional<std::string>& value) {
-  if (r.op == "exists") return value.has_value();
-  if (r.op == "!exists") return !value.has_value();
-  if (r.op == "=") return value.has_value() && *value == r.values[0];
-  if (r.op == "!=") return !value.has_value() || *value != r.values[0];
-  bool in =
-      value.has_value() && std::find(r.values.begin(), r.values.end(), *value) != r.values.end();
-  return r.op == "in" ? in : !in;
-}
-
-std::optional<std::string> LabelOf(const json& obj, const std::string& key) {
-  if (!obj.contains("metadata")) return std::nullopt;
-  const json& m = obj["metadata"];
-  if (!m.contains("labels") || !m["labels"].is_object()) return std::nullopt;
-  auto it = m["labels"].find(key);
-  if (it == m["labels"].end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-std::optional<std::string> FieldOf(const json& obj, const std::string& path) {
-  const json* cur = &obj;
-  for (const std::string& part : Split(path, '.')) {
-    if (!cur->is_object()) return std::string();
-    auto it = cur->find(part);
-    if (it == cur->end()) return std::string();
-    cur = &*it;
-  }
-  if (cur->is_string()) return cur->get<std::string>();
-  if (cur->is_null()) return std::string();
-  return cur->dump();
-}
-
-// ---- Paths. ----
-
-struct Target {
-  const Kind* kind = nullptr;
-  std::string ns;
-  std::string name;
-  std::string subresource;
-};
-
-// Parses the resource part after "api/v1" or "apis/{g}/{v}": segments.
-std::optional<Target> ParseResourcePath(std::string_view group, std::string_view version,
-                                        const std::vector<std::string>& segs) {
-  Target t;
-  size_t i = 0;
-  if (segs.size() >= 3 && segs[0] == "namespaces" && segs[2] != "status" && segs[2] != "finalize") {
-    t.ns = segs[1];
-    i = 2;
-  }
-  if (i >= segs.size()) return std::nullopt;
-  t.kind = FindKind(group, version, segs[i]);
-  if (t.kind == nullptr) return std::nullopt;
-  if (!t.ns.empty() && !t.kind->namespaced) return std::nullopt;
-  if (i + 1 < segs.size()) t.name = segs[i + 1];
-  if (i + 2 < segs.size()) t.subresource = segs[i + 2];
-  if (i + 3 < segs.size()) return std::nullopt;
-  if (!t.subresource.empty() && std::find(t.kind->subresources.begin(), t.kind->subresources.end(),
-                                          t.subresource) == t.kind->subresources.end()) {
-    return std::nullopt;
-  }
-  if (t.name.empty() && segs.size() > i + 1) return std::nullopt;
-  return t;
-}
+using internal::FieldOf;
+using internal::LabelOf;
+using internal::Matches;
+using internal::ParseSelector;
+using internal::Requirement;
+using internal::Target;
 
 bool IsEventsGroup(const Kind& kind) { return kind.group == "events.k8s.io"; }
 
@@ -284,6 +149,7 @@ class Handler {
   http::Response OpenApi(const std::vector<std::string>& segs);
   http::Response Resource(const Target& t);
   http::Response Nodes(const Target& t);
+  http::Response Watch(const Target& t);
 
   http::Response List(const Target& t, std::vector<json> items, int64_t rv);
   http::Response One(const Kind& kind, const json& obj, int status = 200);
@@ -305,26 +171,21 @@ class Handler {
 };
 
 http::Response Handler::Serve(std::string_view rest) {
-  std::vector<std::string> segs = Split(rest, '/');
-  if (segs.empty()) return Error(errors::kNotFound);
-  if (segs[0] == "openapi") return OpenApi(segs);
-  if (segs[0] != "api" && segs[0] != "apis") return Error(errors::kNotFound);
-  const bool core = segs[0] == "api";
-  if (segs.size() == 1 || (!core && segs.size() == 2) || (core && segs.size() == 2) ||
-      (!core && segs.size() == 3)) {
-    return Discovery(segs);
-  }
-  std::string group = core ? "" : segs[1];
-  std::string version = core ? segs[1] : segs[2];
-  std::vector<std::string> tail(segs.begin() + (core ? 2 : 3), segs.end());
-  std::optional<Target> t = ParseResourcePath(group, version, tail);
-  if (!t.has_value()) return Error(errors::kNotFound);
-  if (request_.Query("watch").value_or("") == "1" ||
-      request_.Query("watch").value_or("") == "true") {
-    return Error(errors::kMethodNotAllowed);
-  }
+  internal::ParsedPath path = internal::ParsePath(rest);
+  if (path.route == internal::Route::kOpenApi) return OpenApi(path.segments);
+  if (path.route == internal::Route::kDiscovery) return Discovery(path.segments);
+  if (path.route != internal::Route::kResource) return Error(errors::kNotFound);
+  std::optional<Target> t = std::move(path.target);
   if (Status s = deps_.objects->EnsureBuiltins(cluster_.unique_id); !s.ok()) {
     return FailureResponse(Internal(s));
+  }
+  if (const std::string w = request_.Query("watch").value_or(""); w == "1" || w == "true") {
+    // The same routing as a GET: no item path of a namespaced kind outside a namespace, and no
+    // watch of a subresource (the apiserver serves neither).
+    if (!t->subresource.empty() || (t->kind->namespaced && t->ns.empty() && !t->name.empty())) {
+      return Error(errors::kNotFound);
+    }
+    return Watch(*t);
   }
   if (t->kind->read_only) return Nodes(*t);
   return Resource(*t);
@@ -437,13 +298,23 @@ http::Response Handler::List(const Target& t, std::vector<json> items, int64_t r
     }
     start = token["start"].get<std::string>();
   }
+  // Items are in (namespace, name) order; the token's key "ns/name" is split back into that pair
+  // (neither part can hold '/'), so names with characters below '/' ('-', '.') page correctly.
   auto key_of = [](const json& o) {
     return StringAt(o, "metadata", "namespace") + "/" + StringAt(o, "metadata", "name");
   };
+  auto pair_of = [](const json& o) {
+    return std::make_pair(StringAt(o, "metadata", "namespace"), StringAt(o, "metadata", "name"));
+  };
   if (!start.empty()) {
-    kept.erase(
-        std::remove_if(kept.begin(), kept.end(), [&](const json& o) { return key_of(o) <= start; }),
-        kept.end());
+    const size_t slash = start.find('/');
+    const std::pair<std::string, std::string> after =
+        slash == std::string::npos
+            ? std::make_pair(std::string(), start)
+            : std::make_pair(start.substr(0, slash), start.substr(slash + 1));
+    kept.erase(std::remove_if(kept.begin(), kept.end(),
+                              [&](const json& o) { return pair_of(o) <= after; }),
+               kept.end());
   }
   std::string continue_token;
   int64_t remaining = 0;
@@ -478,6 +349,15 @@ http::Response Handler::List(const Target& t, std::vector<json> items, int64_t r
 }
 
 http::Response Handler::Nodes(const Target& t) {
+  // Pods: byok runs no workloads, so there are none (kubectl describe pvc lists them).
+  if (t.kind->resource == "pods") {
+    if (request_.method != "GET" && request_.method != "HEAD") return Error(errors::kPodsNotServed);
+    if (t.name.empty()) {
+      return List(t, {}, deps_.objects->CurrentResourceVersion(cluster_.unique_id).value_or(0));
+    }
+    return StatusResponse(MakeError(errors::kObjectNotFound, QualifiedResource(*t.kind), t.name),
+                          ResourceDetails(*t.kind, t.name));
+  }
   if (request_.method != "GET" && request_.method != "HEAD") return Error(errors::kReadOnlyKind);
   std::vector<json> items;
   {
@@ -721,14 +601,25 @@ Outcome<json> Handler::Patch(const Target& t) {
         break;
     }
     if (!patched.ok()) {
-      const ErrorSpec& spec =
-          *type == PatchType::kJsonPatch ? errors::kJsonPatchFailed : errors::kPatchFailed;
-      return Failure{MakeError(spec, patched.status().message()), nullptr};
+      if (*type != PatchType::kJsonPatch) {
+        return Failure{MakeError(errors::kPatchFailed, patched.status().message()), nullptr};
+      }
+      if (patched.status().Is(StatusCode::kInvalidArgument)) {
+        return Failure{MakeError(errors::kJsonPatchNotDecodable, patched.status().message()),
+                       nullptr};
+      }
+      return Failure{MakeError(errors::kJsonPatchFailed), json::object()};
     }
     json obj = std::move(patched).value();
-    const bool pinned = patch.is_object() && patch.contains("metadata") &&
-                        patch["metadata"].is_object() &&
-                        patch["metadata"].contains("resourceVersion");
+    // A patch that names a resourceVersion (a merge patch's metadata.resourceVersion, or any
+    // patch whose result carries another one than the stored object, e.g. a JSON patch replacing
+    // /metadata/resourceVersion) is a precondition: 409 when it is not the stored one.
+    const std::string patched_rv =
+        obj.is_object() ? StringAt(obj, "metadata", "resourceVersion") : std::string();
+    const bool pinned =
+        (patch.is_object() && patch.contains("metadata") && patch["metadata"].is_object() &&
+         patch["metadata"].contains("resourceVersion")) ||
+        (!patched_rv.empty() && patched_rv != StringAt(*current, "metadata", "resourceVersion"));
     if (!pinned && obj.is_object() && obj.contains("metadata") && obj["metadata"].is_object()) {
       obj["metadata"]["resourceVersion"] = StringAt(*current, "metadata", "resourceVersion");
     }
@@ -818,6 +709,12 @@ http::Response Handler::Resource(const Target& t) {
   const Kind& kind = *t.kind;
   const Kind& stored = StorageKindOf(kind);
   const std::string& m = request_.method;
+  // A namespaced kind outside a namespace: the apiserver routes only the all-namespaces list
+  // (GET; 405 for other methods) there, no item path (404).
+  if (kind.namespaced && t.ns.empty()) {
+    if (!t.name.empty()) return Error(errors::kNotFound);
+    if (m != "GET" && m != "HEAD") return Error(errors::kMethodNotAllowed);
+  }
   if (t.name.empty()) {
     if (m == "GET" || m == "HEAD") {
       auto list = deps_.objects->List(cluster_.unique_id, stored, t.ns);
@@ -857,6 +754,276 @@ http::Response Handler::Resource(const Target& t) {
   }
   if (m == "DELETE" && t.subresource.empty()) return DeleteItem(t);
   return Error(errors::kMethodNotAllowed);
+}
+
+// ---- Watch (GET <collection>?watch=1). ----
+
+// The node objects of the cluster (nodes are projections, not stored), sorted by name.
+Result<std::vector<json>> NodeItems(const RestDeps& deps,
+                                    const containerservice::ClusterRecord& cluster) {
+  std::vector<json> items;
+  BYOK_ASSIGN_OR_RETURN(auto txn, deps.store->BeginRead());
+  BYOK_ASSIGN_OR_RETURN(auto pools, containerservice::ListAgentPools(*txn, cluster.id));
+  BYOK_ASSIGN_OR_RETURN(
+      auto rows, txn->ListByPrefix(std::string(containerservice::kNodePrefix) + cluster.unique_id));
+  for (const store::Resource& r : rows) {
+    auto node = containerservice::NodeFromJson(r.body);
+    if (!node.ok()) continue;
+    std::string mode;
+    for (const auto& p : pools) {
+      if (p.name == node->pool_name) mode = p.mode;
+    }
+    items.push_back(NodeObject(*node, cluster, mode));
+  }
+  std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
+    return StringAt(a, "metadata", "name") < StringAt(b, "metadata", "name");
+  });
+  return items;
+}
+
+// One watch: turns the store's events of a cluster into the apiserver's watch events
+// ({"type":...,"object":...} lines) for one collection, namespace and selectors, and writes them
+// to the response's sink. Events that arrive before the sink (or before the initial events are
+// known) wait in order. Owned by the response's producer and, once the stream runs, by the
+// sink's close callback, which unsubscribes; the store's callback holds it weakly.
+class WatchStream : public std::enable_shared_from_this<WatchStream> {
+ public:
+  struct Config {
+    ObjectStore* objects = nullptr;
+    const Clock* clock = nullptr;
+    std::string cluster_uid;
+    const Kind* kind = nullptr;  // as the client sees it
+    std::string ns;              // "" = every namespace
+    std::vector<Requirement> labels, fields;
+    bool table = false;  // meta.k8s.io/v1 Table objects (Accept), one row each
+    bool include_object = false;
+  };
+
+  explicit WatchStream(Config config) : c_(std::move(config)) {}
+  ~WatchStream() { Stop(); }
+
+  void set_handle(uint64_t handle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    handle_ = handle;
+  }
+
+  // From the store's delivery thread.
+  void OnEvent(const WatchEvent& e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!started_) {
+      early_.push_back(e);
+      return;
+    }
+    std::string line;
+    try {
+      line = Translate(e);
+    } catch (const std::exception& ex) {
+      // Never into the writer: its change is committed and other subscribers still need it.
+      // The client re-lists after the stream ends, as after any broken watch.
+      spdlog::warn("kube watch ended: event {} rv {} could not be rendered: {}", e.type,
+                   e.resource_version, ex.what());
+      if (sink_ != nullptr) sink_->Close();
+      end_ = true;
+      return;
+    }
+    if (line.empty()) return;
+    if (sink_ != nullptr) {
+      sink_->Write(std::move(line));
+    } else {
+      pending_ += line;
+    }
+  }
+
+  // The events before any the store callback gets: the initial ADDED events and the replay.
+  void Begin(const std::vector<WatchEvent>& initial) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const WatchEvent& e : initial) pending_ += Translate(e);
+    for (const WatchEvent& e : early_) pending_ += Translate(e);
+    early_.clear();
+    started_ = true;
+  }
+
+  // The watch cannot start: one ERROR event, then the stream ends.
+  void Fail(const json& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_ = json{{"type", "ERROR"}, {"object", status}}.dump() + "\n";
+    started_ = true;
+    end_ = true;
+  }
+
+  // The http server's producer callback.
+  void Attach(std::shared_ptr<http::StreamSink> sink) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      sink_ = sink;
+      if (!pending_.empty()) sink->Write(std::exchange(pending_, std::string()));
+      if (end_) sink->Close();
+    }
+    sink->OnClose([self = shared_from_this()] { self->Stop(); });
+  }
+
+  void Stop() {
+    uint64_t handle = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::swap(handle, handle_);
+    }
+    if (handle != 0) c_.objects->Unsubscribe(handle);
+  }
+
+ private:
+  bool Selected(const json& shown) const {
+    bool ok = true;
+    for (const Requirement& r : c_.labels) ok = ok && Matches(r, LabelOf(shown, r.key));
+    for (const Requirement& r : c_.fields) ok = ok && Matches(r, FieldOf(shown, r.key));
+    return ok;
+  }
+
+  // The event as this watch shows it, or "" when it is not for this watch. As the apiserver: an
+  // object that starts matching the selectors is ADDED, one that stops matching DELETED.
+  std::string Translate(const WatchEvent& e) {
+    const Kind& stored = StorageKindOf(*c_.kind);
+    if (e.kind == nullptr || e.kind->group != stored.group || e.kind->resource != stored.resource) {
+      return "";
+    }
+    if (!c_.ns.empty() && StringAt(e.object, "metadata", "namespace") != c_.ns) return "";
+    json shown = Outward(*c_.kind, e.object);
+    const bool now = Selected(shown);
+    std::string type = e.type;
+    if (e.type == "MODIFIED") {
+      json old_shown = e.old_object.is_object() ? Outward(*c_.kind, e.old_object) : json();
+      const bool before = old_shown.is_object() && Selected(old_shown);
+      if (!now && !before) return "";
+      if (now && !before) type = "ADDED";
+      if (!now && before) {
+        // As the apiserver's cacher: the object as the client last saw it (it matched), at the
+        // event's resourceVersion.
+        type = "DELETED";
+        old_shown["metadata"]["resourceVersion"] = std::to_string(e.resource_version);
+        shown = std::move(old_shown);
+      }
+    } else if (!now) {
+      return "";
+    }
+    json object = std::move(shown);
+    if (c_.table) {
+      std::string rv = StringAt(object, "metadata", "resourceVersion");
+      object = ToTable(*c_.kind, {object}, c_.clock->Now(), c_.include_object, rv);
+      // As the apiserver: column definitions in the first event only (kubectl reuses them).
+      if (sent_columns_) object["columnDefinitions"] = json::array();
+      sent_columns_ = true;
+    }
+    return json{{"type", type}, {"object", std::move(object)}}.dump(
+               -1, ' ', false, json::error_handler_t::replace) +
+           "\n";
+  }
+
+  const Config c_;
+  std::mutex mu_;
+  uint64_t handle_ = 0;                     // guarded by mu_
+  bool started_ = false;                    // guarded by mu_
+  bool end_ = false;                        // guarded by mu_
+  bool sent_columns_ = false;               // guarded by mu_
+  std::vector<WatchEvent> early_;           // guarded by mu_
+  std::string pending_;                     // guarded by mu_
+  std::shared_ptr<http::StreamSink> sink_;  // guarded by mu_
+};
+
+constexpr int64_t kDefaultWatchTimeoutSeconds = 1800;  // the apiserver's --min-request-timeout
+constexpr int64_t kMaxWatchTimeoutSeconds = 24 * 3600;
+
+http::Response Handler::Watch(const Target& t) {
+  if (request_.method != "GET" && request_.method != "HEAD") {
+    return Error(errors::kMethodNotAllowed);
+  }
+  std::optional<std::vector<Requirement>> labels, fields;
+  if (auto f = Selectors(labels, fields)) return FailureResponse(*f);
+  if (!t.name.empty()) fields->push_back({"metadata.name", "=", {t.name}});
+  // resourceVersion: "" or "0" → the current objects as ADDED events first; else changes after it.
+  int64_t after = -1;
+  std::string rv = request_.Query("resourceVersion").value_or("");
+  if (!rv.empty() && rv != "0") {
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(rv.c_str(), &end, 10);
+    if (end == rv.c_str() || *end != '\0' || v < 0 || errno == ERANGE) {
+      return StatusResponse(MakeError(errors::kInvalidResourceVersion, rv));
+    }
+    after = v;
+  }
+  int64_t timeout = kDefaultWatchTimeoutSeconds;
+  if (auto ts = request_.Query("timeoutSeconds"); ts.has_value() && !ts->empty()) {
+    char* end = nullptr;
+    long long v = std::strtoll(ts->c_str(), &end, 10);
+    if (end != ts->c_str() && *end == '\0' && v > 0)
+      timeout = std::min<int64_t>(v, kMaxWatchTimeoutSeconds);
+  }
+  // allowWatchBookmarks is accepted; byok sends no BOOKMARK events (clients must not rely on them).
+
+  WatchStream::Config config;
+  config.objects = deps_.objects;
+  config.clock = deps_.clock;
+  config.cluster_uid = cluster_.unique_id;
+  config.kind = t.kind;
+  config.ns = t.ns;
+  config.labels = std::move(*labels);
+  config.fields = std::move(*fields);
+  config.table = WantsTable(request_.headers.Get("Accept").value_or(""));
+  config.include_object = request_.Query("includeObject").value_or("") == "Object";
+  auto stream = std::make_shared<WatchStream>(std::move(config));
+  const Kind& stored = StorageKindOf(*t.kind);
+
+  std::vector<WatchEvent> initial;
+  if (t.kind->read_only) {
+    // Nodes (and pods, always none) are not stored: the current ones, then nothing until the
+    // timeout (byok's node records change only through ARM operations; a client relists then).
+    if (after < 0 && t.kind->resource == "nodes") {
+      auto nodes = NodeItems(deps_, cluster_);
+      if (!nodes.ok()) return FailureResponse(Internal(nodes.status()));
+      for (json& n : *nodes) initial.push_back(WatchEvent{"ADDED", t.kind, std::move(n), 0, {}});
+    }
+    stream->Begin(initial);
+  } else {
+    int64_t from = after;
+    if (after > 0) {
+      auto current = deps_.objects->CurrentResourceVersion(cluster_.unique_id);
+      if (!current.ok()) return FailureResponse(Internal(current.status()));
+      if (after > *current) {
+        return StatusResponse(MakeError(errors::kResourceVersionTooLarge, after, *current));
+      }
+    }
+    if (after < 0) {
+      auto list = deps_.objects->List(cluster_.unique_id, stored, t.ns);
+      if (!list.ok()) return FailureResponse(Internal(list.status()));
+      for (json& o : list->items) {
+        initial.push_back(WatchEvent{"ADDED", &stored, std::move(o), list->resource_version, {}});
+      }
+      from = list->resource_version;
+    }
+    std::weak_ptr<WatchStream> weak = stream;
+    auto started = deps_.objects->Watch(cluster_.unique_id, from,
+                                        [weak](std::string_view, const WatchEvent& e) {
+                                          if (auto s = weak.lock()) s->OnEvent(e);
+                                        });
+    if (started.ok()) {
+      stream->set_handle(started->handle);
+      for (WatchEvent& e : started->replay) initial.push_back(std::move(e));
+      stream->Begin(initial);
+    } else if (started.status().Is(StatusCode::kOutOfRange)) {
+      stream->Fail(
+          StatusObject(MakeError(errors::kResourceVersionExpired, started.status().message())));
+    } else {
+      return FailureResponse(Internal(started.status()));
+    }
+  }
+
+  http::Response r;
+  r.status = 200;
+  r.headers.Set("Content-Type", "application/json");
+  r.headers.Set("Cache-Control", "no-cache, private");
+  r.stream_timeout = std::chrono::seconds(timeout);
+  r.stream = [stream](std::shared_ptr<http::StreamSink> sink) { stream->Attach(std::move(sink)); };
+  return r;
 }
 
 }  // namespace

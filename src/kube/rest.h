@@ -10,15 +10,40 @@
 //   apis/{g}/{v}[/namespaces/{ns}]/{resource}[/{name}[/status]]
 //     GET collection   list: labelSelector (=, ==, !=, in, notin, exists, !exists), fieldSelector
 //                      (=, ==, != on any dotted field path, e.g. metadata.name,
-//                      involvedObject.name), limit/continue; `watch` → 405 (no streaming).
+//                      involvedObject.name), limit/continue.
 //                      A meta.k8s.io/v1 Table when Accept asks for one (table.h), else the
 //                      {Kind}List.
+//     GET collection?watch=1 (or true; also on an item path = fieldSelector metadata.name)
+//                      a streaming response (http::Response::stream) of newline-delimited watch
+//                      events {"type":"ADDED|MODIFIED|DELETED|ERROR","object":...}, Content-Type
+//                      application/json, objects as Tables (one row; column definitions in the
+//                      first event only, as the apiserver) when Accept asks for a Table.
+//                      resourceVersion ""/"0": ADDED for every current matching object first;
+//                      N: the changes after N, replayed from the ObjectStore's recent events
+//                      (ObjectStore::Watch); too old to replay → one ERROR event with a 410
+//                      Expired Status, then the end. labelSelector/fieldSelector as for lists;
+//                      an object that starts matching comes as ADDED, one that stops matching as
+//                      DELETED. timeoutSeconds (byokd's real time, not the emulated clock;
+//                      default 1800, at most 86400) ends the stream normally.
+//                      allowWatchBookmarks is accepted; no BOOKMARK events are sent. Nodes
+//                      (projections, not stored): the current nodes as ADDED, then nothing until
+//                      the timeout.
 //     POST collection  create → 201 (dryRun=All: validated, not stored); fieldManager recorded.
 //     DELETE collection  deletecollection (selectors honoured) → the list of deleted objects.
 //     GET item         the object (or a one-row Table)
 //     PUT item         update (resourceVersion precondition when given → 409 Conflict)
 //     PATCH item       json-patch, merge-patch, strategic-merge-patch, apply-patch+yaml (server-
-//                      side apply: ?fieldManager= required, creates when absent); other types 415
+//                      side apply: ?fieldManager= required, creates when absent); other types 415.
+//                      A JSON patch that is not an array of operations → 400; an operation that
+//                      fails (test, missing path) → 422 Invalid "the server rejected our request
+//                      due to an error in our request" (the apiserver's words); a bad merge or
+//                      strategic patch → 400. A patch whose result carries another
+//                      resourceVersion than the stored one (e.g. a JSON patch replacing
+//                      /metadata/resourceVersion) is a precondition → 409 Conflict.
+//   Namespaced kinds outside a namespace (api/v1/persistentvolumeclaims): only the
+//   all-namespaces list and watch (other methods → 405), no item paths (→ 404), as the apiserver
+//   routes them. Lists are in (namespace, name) order; the continue token names the last pair.
+//   The path grammar and the selectors are kube/internal/path.h and selector.h.
 //     DELETE item      immediate delete (no finalizers) → Status Success with details
 //                      {name, group, kind, uid}, as the apiserver answers for an object deleted at
 //                      once; dryRun=All honoured; propagationPolicy accepted.

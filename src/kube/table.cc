@@ -47,6 +47,15 @@ std::vector<Column> Columns(const Kind& k) {
             {"Kernel-Version", "string", "", 1, "The kernel release of the node."},
             {"Container-Runtime", "string", "", 1, "The container runtime and its version."}};
   }
+  if (k.kind == "Pod") {
+    return {NameColumn(),
+            {"Ready", "string", "", 0, "The number of ready containers out of all containers."},
+            {"Status", "string", "", 0, "The aggregate status of the containers of the pod."},
+            {"Restarts", "string", "", 0, "The number of times the containers were restarted."},
+            AgeColumn(),
+            {"IP", "string", "", 1, "The IP address of the pod."},
+            {"Node", "string", "", 1, "The node the pod is scheduled on."}};
+  }
   if (k.kind == "PersistentVolume") {
     return {
         NameColumn(),
@@ -276,6 +285,11 @@ json Cells(const Kind& k, const json& o, TimePoint now) {
     return json::array({name, Str(o, json::json_pointer("/status/phase")), age});
   }
   if (k.kind == "Node") return NodeCells(o, age);
+  if (k.kind == "Pod") {  // (never served: byok runs no pods)
+    return json::array({name, "0/0", Str(o, json::json_pointer("/status/phase")), "0", age,
+                        Str(o, json::json_pointer("/status/podIP")),
+                        Str(o, json::json_pointer("/spec/nodeName"))});
+  }
   if (k.kind == "PersistentVolume") {
     std::string claim;
     if (Field(o, json::json_pointer("/spec/claimRef")).is_object()) {

@@ -242,6 +242,32 @@ TEST_F(AttachmentsTest, AttachGivesAnUnguessableExportAndMarksTheDiskAttached) {
   EXPECT_EQ((*found)->export_name, a.export_name);
 }
 
+TEST_F(AttachmentsTest, AttachToANodeSetsItsInstanceAsManagedBy) {
+  std::string id = CreateDisk("d1", EncryptionType::kCustomerKey);
+  const std::string vm =
+      std::string(kRg) +
+      "/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np-1-vmss/virtualMachines/0";
+  auto a = manager_->Attach(id, "tester", AttachOptions{vm});
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a->managed_by, vm);
+  EXPECT_EQ(Disk(id).managed_by, vm);
+  EXPECT_EQ(Disk(id).state, DiskState::kAttached);
+  auto dev = Resolve(a->export_name);  // the NBD export works the same
+  ASSERT_NE(dev, nullptr);
+  ASSERT_TRUE(WriteP(*dev, 0x5a).ok());
+  EXPECT_TRUE(ReadP(*dev, 0x5a).ok());
+  // A second attach names the VM.
+  auto again = manager_->Attach(id, "tester");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().http_status, 409);
+  EXPECT_NE(again.error().message.find("virtualMachines/0"), std::string::npos);
+  auto found = manager_->Find(id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->managed_by, vm);
+  ASSERT_TRUE(manager_->Detach(id, "tester").ok());
+  EXPECT_EQ(Disk(id).managed_by, "");
+}
+
 TEST_F(AttachmentsTest, AttachOfAMissingDiskIsNotFound) {
   auto a = manager_->Attach(std::string(kRg) + "/providers/Microsoft.Compute/disks/nope", "t");
   ASSERT_FALSE(a.ok());

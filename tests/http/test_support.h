@@ -87,6 +87,14 @@ class TestClient {
   Result<std::chrono::milliseconds> TrickleUntilClosed(std::string_view data,
                                                        std::chrono::milliseconds interval,
                                                        std::chrono::milliseconds max);
+  // Raw reading, for streamed responses: reads until the bytes received since the last
+  // ReadUntil/ReadToClose call contain `needle`, then returns all of them. Unavailable ("timeout:
+  // ...") when `timeout` passes first, Unavailable when the connection ends first (the bytes are
+  // lost).
+  Result<std::string> ReadUntil(std::string_view needle, std::chrono::milliseconds timeout);
+  // Reads until the server closes the connection; returns the bytes received since the last
+  // ReadUntil/ReadToClose. Unavailable ("timeout: ...") when `timeout` passes first.
+  Result<std::string> ReadToClose(std::chrono::milliseconds timeout);
   // The ALPN protocol the server selected ("" = none).
   std::string alpn() const;
 

@@ -194,6 +194,7 @@ struct TestClient::Impl {
   ssl::context ctx{ssl::context::tls_client};
   std::optional<ssl::stream<beast::tcp_stream>> stream;
   beast::flat_buffer buffer;
+  std::string raw;  // ReadUntil/ReadToClose
 
   beast::tcp_stream& Lowest() { return stream->next_layer(); }
 
@@ -367,6 +368,56 @@ Result<std::chrono::milliseconds> TestClient::TrickleUntilClosed(std::string_vie
   impl_->Run();
   if (!closed) return Status::Unavailable("the server did not close the connection in time");
   return std::chrono::duration_cast<std::chrono::milliseconds>(closed_at - start);
+}
+
+namespace {
+
+// Reads into impl.raw until done(raw) or the connection ends or the deadline passes. Returns the
+// error of the read that stopped it (success when done).
+template <typename Impl, typename Done>
+error_code ReadRaw(Impl& impl, std::chrono::milliseconds timeout, Done done) {
+  auto data = impl.buffer.data();
+  impl.raw.append(static_cast<const char*>(data.data()), data.size());
+  impl.buffer.consume(data.size());
+  impl.Lowest().expires_after(timeout);
+  while (!done(impl.raw)) {
+    error_code result = net::error::would_block;
+    size_t got = 0;
+    auto handler = [&](error_code ec, size_t n) {
+      result = ec;
+      got = n;
+    };
+    char buf[16 * 1024];
+    if (impl.options.tls) {
+      impl.stream->async_read_some(net::buffer(buf), handler);
+    } else {
+      impl.Lowest().async_read_some(net::buffer(buf), handler);
+    }
+    impl.Run();
+    impl.raw.append(buf, got);
+    if (result) return result;
+  }
+  return error_code();
+}
+
+}  // namespace
+
+Result<std::string> TestClient::ReadUntil(std::string_view needle,
+                                          std::chrono::milliseconds timeout) {
+  error_code ec = ReadRaw(*impl_, timeout, [&](const std::string& raw) {
+    return raw.find(needle) != std::string::npos;
+  });
+  if (ec == beast::error::timeout) {
+    return Status::Unavailable("timeout: no '" + std::string(needle) + "' in: " + impl_->raw);
+  }
+  if (ec) return Status::Unavailable("read: " + ec.message() + " after: " + impl_->raw);
+  return std::exchange(impl_->raw, std::string());
+}
+
+Result<std::string> TestClient::ReadToClose(std::chrono::milliseconds timeout) {
+  error_code ec = ReadRaw(*impl_, timeout, [](const std::string&) { return false; });
+  if (ec == beast::error::timeout) return Status::Unavailable("timeout: not closed: " + impl_->raw);
+  return std::exchange(impl_->raw, std::string());
 }
 
 std::string TestClient::alpn() const {

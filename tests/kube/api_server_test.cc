@@ -257,9 +257,24 @@ TEST_F(ApiServerTest, UnknownClusterIsNotFound) {
   EXPECT_EQ(Body(r)["kind"], "Status");
 }
 
-TEST_F(ApiServerTest, StoppedClusterIsUnavailable) {
+TEST_F(ApiServerTest, NoCertificateIsUnauthorizedOnDiscoveryAndOpenApi) {
+  AddCluster("c1", "uid-1");
+  for (const char* rest : {"api", "apis", "openapi/v3", "openapi/v3/api/v1", "api/v1"}) {
+    auto r = Call("GET", "uid-1", rest, "");
+    EXPECT_EQ(r.status, 401) << rest;
+    EXPECT_EQ(Body(r), Unauthorized()) << rest;
+  }
+}
+
+TEST_F(ApiServerTest, StoppedClusterIsUnavailableOnlyToAuthenticatedCallers) {
   AddCluster("c1", "uid-1", "1.24.9", "Stopped");
-  for (const std::string& cert : {ClientCert("uid-1"), std::string()}) {
+  // Without a certificate: 401, nothing about the cluster (not its name, nor that it stopped).
+  for (const char* rest : {"version", "api", "apis", "openapi/v3"}) {
+    auto r = Call("GET", "uid-1", rest, "");
+    EXPECT_EQ(r.status, 401) << rest;
+    EXPECT_EQ(Body(r), Unauthorized()) << rest;
+  }
+  for (const std::string& cert : {ClientCert("uid-1")}) {
     auto r = Call("GET", "uid-1", "version", cert);
     EXPECT_EQ(r.status, 503);
     json s = Body(r);

@@ -58,7 +58,7 @@ TEST(DiscoveryTest, AggregatedCore) {
   const json* nodes = FindResource(core, "nodes");
   ASSERT_NE(nodes, nullptr);
   EXPECT_EQ((*nodes)["scope"], "Cluster");
-  EXPECT_EQ((*nodes)["verbs"], json({"get", "list"}));
+  EXPECT_EQ((*nodes)["verbs"], json({"get", "list", "watch"}));
   EXPECT_EQ(FindResource(core, "storageclasses"), nullptr);
   EXPECT_EQ(AggregatedDiscovery(true, "v2beta1")["apiVersion"], "apidiscovery.k8s.io/v2beta1");
 }
@@ -97,7 +97,7 @@ TEST(DiscoveryTest, Legacy) {
   EXPECT_THAT(names, ::testing::ElementsAre("namespaces", "namespaces/status", "nodes",
                                             "nodes/status", "persistentvolumes",
                                             "persistentvolumes/status", "persistentvolumeclaims",
-                                            "persistentvolumeclaims/status", "events"));
+                                            "persistentvolumeclaims/status", "pods", "events"));
   EXPECT_EQ((*core)["resources"][0]["shortNames"], json::array({"ns"}));
   EXPECT_EQ((*core)["resources"][0]["namespaced"], false);
 

@@ -13,7 +13,7 @@ TEST(KindsTest, TableInDiscoveryOrder) {
   std::vector<std::string> names;
   for (const Kind& k : ServedKinds()) names.push_back(k.ApiVersion() + "/" + k.resource);
   EXPECT_THAT(names, ElementsAre("v1/namespaces", "v1/nodes", "v1/persistentvolumes",
-                                 "v1/persistentvolumeclaims", "v1/events",
+                                 "v1/persistentvolumeclaims", "v1/pods", "v1/events",
                                  "storage.k8s.io/v1/storageclasses",
                                  "storage.k8s.io/v1/volumeattachments", "events.k8s.io/v1/events"));
 }
@@ -28,7 +28,7 @@ TEST(KindsTest, PersistentVolumeClaimFacts) {
   EXPECT_THAT(k->short_names, ElementsAre("pvc"));
   EXPECT_THAT(k->subresources, ElementsAre("status"));
   EXPECT_THAT(k->verbs, ElementsAre("create", "delete", "deletecollection", "get", "list", "patch",
-                                    "update"));
+                                    "update", "watch"));
   EXPECT_FALSE(k->read_only);
   EXPECT_EQ(k->ApiVersion(), "v1");
 }
@@ -38,7 +38,7 @@ TEST(KindsTest, NodesAreReadOnly) {
   ASSERT_NE(k, nullptr);
   EXPECT_TRUE(k->read_only);
   EXPECT_FALSE(k->namespaced);
-  EXPECT_THAT(k->verbs, ElementsAre("get", "list"));
+  EXPECT_THAT(k->verbs, ElementsAre("get", "list", "watch"));
   EXPECT_THAT(k->short_names, ElementsAre("no"));
 }
 
@@ -64,7 +64,8 @@ TEST(KindsTest, LookupsAreExact) {
   EXPECT_EQ(FindKind("", "v1", "PersistentVolumeClaims"), nullptr);
   EXPECT_EQ(FindKind("", "v1beta1", "persistentvolumeclaims"), nullptr);
   EXPECT_EQ(FindKind("storage.k8s.io", "v1", "persistentvolumeclaims"), nullptr);
-  EXPECT_EQ(FindKind("", "v1", "pods"), nullptr);
+  EXPECT_EQ(FindKind("", "v1", "Pods"), nullptr);
+  EXPECT_EQ(FindKind("", "v1", "deployments"), nullptr);
 }
 
 TEST(KindsTest, FindByName) {

@@ -3,7 +3,11 @@
 // their de-duplication, WaitForFirstConsumer, the cluster's default DES, reclaim policies).
 #include "kube/provisioner.h"
 
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -144,6 +148,20 @@ TEST(DiskBodyTest, AsTheDriverSendsIt) {
   EXPECT_EQ(no_des["sku"]["name"], "StandardSSD_LRS");
 }
 
+TEST(ArmTokenCacheKeyTest, IsTheClustersUniqueIdNotItsArmId) {
+  containerservice::ClusterRecord old_cluster, new_cluster;
+  old_cluster.id = new_cluster.id =
+      "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c";
+  old_cluster.unique_id = "uid-old";
+  new_cluster.unique_id = "uid-new";  // deleted and created again under the same name
+  EXPECT_NE(ArmTokenCacheKey(old_cluster), ArmTokenCacheKey(new_cluster));
+  containerservice::ClusterRecord same = old_cluster;
+  same.id =
+      "/SUBSCRIPTIONS/s/resourcegroups/rg/providers/microsoft.containerservice/"
+      "managedclusters/c";
+  EXPECT_EQ(ArmTokenCacheKey(old_cluster), ArmTokenCacheKey(same));
+}
+
 // ---- Reconcile ----
 
 struct Call {
@@ -151,13 +169,18 @@ struct Call {
   std::string path;
   json body;
   std::string cluster_id;
+  std::thread::id thread;
 };
 
 class RecordingArm : public ArmClient {
  public:
   Result<ArmReply> Call(const containerservice::ClusterRecord& cluster, std::string_view method,
                         std::string_view path, const json& body) override {
-    calls.push_back({std::string(method), std::string(path), body, cluster.id});
+    calls.push_back(
+        {std::string(method), std::string(path), body, cluster.id, std::this_thread::get_id()});
+    if (hook) {
+      if (std::optional<ArmReply> r = hook(method, path); r.has_value()) return *r;
+    }
     if (method == "PUT" && put_status != 200) return ArmReply{put_status, put_error};
     if (method == "DELETE") return ArmReply{delete_status, json()};
     json out = body;
@@ -165,6 +188,8 @@ class RecordingArm : public ArmClient {
     return ArmReply{200, out};
   }
   std::vector<::byok::kube::Call> calls;
+  // Answers a call instead of the defaults when it returns a reply.
+  std::function<std::optional<ArmReply>(std::string_view method, std::string_view path)> hook;
   int put_status = 200;
   json put_error;
   int delete_status = 200;
@@ -348,6 +373,7 @@ TEST_F(ProvisionerTest, ArmRefusalIsAWarningEventAndRetried) {
                       {"message", "The client has permission ... on the linked scope(s)"}}}};
   AddClaim("data", "byok");
   ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  clock_.Advance(std::chrono::seconds(3));  // the first retry's backoff
   ASSERT_TRUE(prov_->Reconcile(kUid).ok());
   EXPECT_EQ(Puts(), 2);
   json pvc = Claim("data");
@@ -364,6 +390,7 @@ TEST_F(ProvisionerTest, ArmRefusalIsAWarningEventAndRetried) {
   EXPECT_THAT(msg, HasSubstr("LinkedAuthorizationFailed"));
 
   arm_.put_status = 200;
+  prov_->ResetBackoff();  // as `byok clock advance` does
   ASSERT_TRUE(prov_->Reconcile(kUid).ok());
   EXPECT_EQ(Claim("data")["status"]["phase"], "Bound");
 }
@@ -524,6 +551,286 @@ TEST_F(ProvisionerTest, ReconcileAllVisitsEveryCluster) {
   AddClaim("data", "byok");
   ASSERT_TRUE(prov_->ReconcileAll(clock_.Now()).ok());
   EXPECT_EQ(Claim("data")["status"]["phase"], "Bound");
+}
+
+// ---- Review fixes: shutdown, backoff, events by name, accepted PUTs, static binding ----
+
+TEST_F(ProvisionerTest, NoArmCallOnceStopHasBegun) {
+  AddCluster();
+  AddClass("byok", {{"skuname", "Standard_LRS"}});
+  AddClaim("a", "byok");
+  AddClaim("b", "byok");
+  // byokd shuts down while the pass makes its first call.
+  arm_.hook = [&](std::string_view, std::string_view) -> std::optional<ArmReply> {
+    prov_->Stop();
+    return std::nullopt;
+  };
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(arm_.calls.size(), 1u);  // the second claim's PUT never started
+  arm_.hook = nullptr;
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  ASSERT_TRUE(prov_->ReconcileAll(clock_.Now()).ok());
+  EXPECT_EQ(arm_.calls.size(), 1u);
+}
+
+TEST_F(ProvisionerTest, StartedReconcileAllWaitsForTheWorkersPass) {
+  AddCluster();
+  AddClass("byok", {{"skuname", "Standard_LRS"}});
+  prov_->Start();
+  AddClaim("data", "byok");
+  // The scheduler task (and `byok clock advance`) only wakes the worker, and returns once the
+  // pass it asked for is over.
+  ASSERT_TRUE(prov_->ReconcileAll(clock_.Now()).ok());
+  EXPECT_EQ(Claim("data")["status"]["phase"], "Bound");
+  ASSERT_EQ(Puts(), 1);
+  EXPECT_NE(arm_.calls[0].thread, std::this_thread::get_id());
+  // Again with nothing to do: returns at once.
+  ASSERT_TRUE(prov_->ReconcileAll(clock_.Now()).ok());
+  EXPECT_EQ(Puts(), 1);
+  prov_->Stop();
+  AddClaim("later", "byok");
+  ASSERT_TRUE(prov_->ReconcileAll(clock_.Now()).ok());  // stopped: nothing
+  EXPECT_EQ(Puts(), 1);
+}
+
+TEST_F(ProvisionerTest, FailedClaimsBackOff) {
+  AddCluster();
+  AddClass("byok", {{"skuname", "Standard_LRS"}});
+  arm_.put_status = 403;
+  arm_.put_error = {{"error", {{"code", "AuthorizationFailed"}, {"message", "no"}}}};
+  json pvc = AddClaim("data", "byok");
+  const std::string uid = pvc["metadata"]["uid"];
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Puts(), 1);
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());  // within 3 s: no new attempt
+  EXPECT_EQ(Puts(), 1);
+  clock_.Advance(std::chrono::seconds(3));
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Puts(), 2);
+  clock_.Advance(std::chrono::seconds(5));  // the second delay is 6 s
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Puts(), 2);
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Puts(), 3);
+  // `byok clock advance` retries at once.
+  prov_->ResetBackoff();
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Puts(), 4);
+  // So does a change of the claim.
+  ASSERT_TRUE(objects_
+                  ->Modify(kUid, K("", "persistentvolumeclaims"), "default", "data",
+                           [](json cur) {
+                             cur["metadata"]["labels"]["x"] = "y";
+                             return Result<json>(std::move(cur));
+                           })
+                  .ok());
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Puts(), 5);
+  arm_.put_status = 200;
+  clock_.Advance(std::chrono::seconds(3));
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Claim("data")["status"]["phase"], "Bound");
+
+  ClaimBackoff b(std::chrono::seconds(3), std::chrono::minutes(5));
+  TimePoint t = clock_.Now();
+  for (int i = 0; i < 12; ++i) b.Failed("u", "f", t);
+  EXPECT_EQ(b.Delay("u"), std::chrono::minutes(5));
+  EXPECT_FALSE(b.Due("u", "f", t + std::chrono::minutes(4)));
+  EXPECT_TRUE(b.Due("u", "g", t));  // changed
+  EXPECT_TRUE(b.Due("u", "f", t + std::chrono::minutes(5)));
+  b.Succeeded("u");
+  EXPECT_EQ(b.Delay("u"), std::chrono::milliseconds(0));
+}
+
+TEST_F(ProvisionerTest, RepeatedEventsAreFoundByTheirName) {
+  AddCluster();
+  AddClaim("data", "missing");  // the PV controller's ProvisioningFailed, every pass
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  auto failed = EventsWithReason("ProvisioningFailed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]["count"], 3);
+  const std::string name = failed[0]["metadata"]["name"];
+  ASSERT_EQ(name.size(), std::string("data.").size() + 16) << name;
+  EXPECT_EQ(name.substr(0, 5), "data.");
+  // The same key always gives the same name, whatever the time.
+  ASSERT_TRUE(objects_->Delete(kUid, K("", "events"), "default", name).ok());
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  auto again = EventsWithReason("ProvisioningFailed");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0]["metadata"]["name"], name);
+  EXPECT_EQ(again[0]["count"], 1);
+}
+
+TEST_F(ProvisionerTest, AcceptedDiskPutIsBoundOnlyOnceSucceeded) {
+  AddCluster();
+  AddClass("byok", {{"skuname", "Standard_LRS"}});
+  json pvc = AddClaim("data", "byok");
+  const std::string pv_name = "pvc-" + pvc["metadata"]["uid"].get<std::string>();
+  std::string state = "Creating";
+  int get_status = 200;
+  arm_.hook = [&](std::string_view method, std::string_view path) -> std::optional<ArmReply> {
+    std::string id(path.substr(0, path.find('?')));
+    if (method == "PUT") return ArmReply{202, json()};
+    if (method == "GET") {
+      if (get_status != 200) return ArmReply{get_status, json()};
+      return ArmReply{200, {{"id", id}, {"properties", {{"provisioningState", state}}}}};
+    }
+    return std::nullopt;
+  };
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Claim("data")["status"]["phase"], "Pending");
+  EXPECT_FALSE(objects_->Get(kUid, K("", "persistentvolumes"), "", pv_name).ok());
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());  // still Creating
+  EXPECT_EQ(Claim("data")["status"]["phase"], "Pending");
+  EXPECT_EQ(Puts(), 1);
+  EXPECT_EQ(arm_.calls.back().method, "GET");
+  state = "Succeeded";
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Claim("data")["status"]["phase"], "Bound");
+  EXPECT_TRUE(objects_->Get(kUid, K("", "persistentvolumes"), "", pv_name).ok());
+  EXPECT_EQ(EventsWithReason("ProvisioningSucceeded").size(), 1u);
+  EXPECT_EQ(Puts(), 1);
+
+  // A disk that vanished while being created is created again.
+  json other = AddClaim("other", "byok");
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());  // PUT → 202
+  get_status = 404;
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());  // GET → 404, PUT → 202 again
+  EXPECT_EQ(Puts(), 3);
+  get_status = 200;
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Claim("other")["status"]["phase"], "Bound");
+}
+
+TEST_F(ProvisionerTest, AcceptedDiskThatFailsIsAProvisioningFailure) {
+  AddCluster();
+  AddClass("byok", {{"skuname", "Standard_LRS"}});
+  AddClaim("data", "byok");
+  arm_.hook = [&](std::string_view method, std::string_view) -> std::optional<ArmReply> {
+    if (method == "PUT") {
+      return ArmReply{201, {{"properties", {{"provisioningState", "Creating"}}}}};
+    }
+    if (method == "GET") return ArmReply{200, {{"properties", {{"provisioningState", "Failed"}}}}};
+    return std::nullopt;
+  };
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  auto failed = EventsWithReason("ProvisioningFailed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_THAT(failed[0]["message"].get<std::string>(), HasSubstr("provisioningState Failed"));
+  EXPECT_EQ(Claim("data")["status"]["phase"], "Pending");
+}
+
+class StaticBindingTest : public ProvisionerTest {
+ protected:
+  json AddVolume(const std::string& name, const std::string& cls, const std::string& size,
+                 json claim_ref = nullptr, json access_modes = json::array({"ReadWriteOnce"})) {
+    json pv = {{"metadata", {{"name", name}}},
+               {"spec",
+                {{"accessModes", access_modes},
+                 {"capacity", {{"storage", size}}},
+                 {"storageClassName", cls},
+                 {"persistentVolumeReclaimPolicy", "Retain"},
+                 {"csi", {{"driver", "disk.csi.azure.com"}, {"volumeHandle", "/x/" + name}}}}},
+               {"status", {{"phase", "Pending"}}}};
+    if (!claim_ref.is_null()) pv["spec"]["claimRef"] = claim_ref;
+    auto r = objects_->Create(kUid, K("", "persistentvolumes"), pv);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : json();
+  }
+  json Volume(const std::string& name) {
+    auto r = objects_->Get(kUid, K("", "persistentvolumes"), "", name);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : json();
+  }
+};
+
+TEST_F(StaticBindingTest, ClaimBindsToTheSmallestMatchingAvailableVolume) {
+  AddCluster();
+  AddVolume("big", "manual", "20Gi");
+  AddVolume("small", "manual", "10Gi");
+  AddVolume("tiny", "manual", "1Gi");
+  AddVolume("other-class", "fast", "5Gi");
+  AddVolume("read-many", "manual", "6Gi", nullptr, json::array({"ReadOnlyMany"}));
+  json pvc = AddClaim("data", "manual", "5Gi");
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_TRUE(arm_.calls.empty());
+  json claim = Claim("data");
+  EXPECT_EQ(claim["status"]["phase"], "Bound");
+  EXPECT_EQ(claim["spec"]["volumeName"], "small");
+  EXPECT_EQ(claim["status"]["capacity"]["storage"], "10Gi");
+  EXPECT_EQ(claim["metadata"]["annotations"]["pv.kubernetes.io/bind-completed"], "yes");
+  EXPECT_EQ(claim["metadata"]["annotations"]["pv.kubernetes.io/bound-by-controller"], "yes");
+  json pv = Volume("small");
+  EXPECT_EQ(pv["status"]["phase"], "Bound");
+  EXPECT_EQ(pv["spec"]["claimRef"]["uid"], pvc["metadata"]["uid"]);
+  EXPECT_EQ(pv["spec"]["claimRef"]["name"], "data");
+  EXPECT_EQ(pv["metadata"]["annotations"]["pv.kubernetes.io/bound-by-controller"], "yes");
+  // The others are Available (no longer Pending).
+  EXPECT_EQ(Volume("big")["status"]["phase"], "Available");
+  EXPECT_EQ(Volume("tiny")["status"]["phase"], "Available");
+  // Bound stays bound.
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Claim("data")["spec"]["volumeName"], "small");
+}
+
+TEST_F(StaticBindingTest, PreBoundVolumesAndClaims) {
+  AddCluster();
+  // A volume reserved for claim "b" is not given to "a".
+  AddVolume("reserved", "", "5Gi", {{"name", "b"}, {"namespace", "default"}});
+  json a = AddClaim("a", "", "1Gi");
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Claim("a")["status"]["phase"], "Pending");
+  auto no_volumes = EventsWithReason("FailedBinding");
+  ASSERT_EQ(no_volumes.size(), 1u);
+  EXPECT_EQ(no_volumes[0]["message"],
+            "no persistent volumes available for this claim and no storage class is set");
+  json b = AddClaim("b", "", "1Gi");
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Claim("b")["spec"]["volumeName"], "reserved");
+  EXPECT_EQ(Volume("reserved")["spec"]["claimRef"]["uid"], b["metadata"]["uid"]);
+  EXPECT_FALSE(Volume("reserved")["metadata"].contains("annotations") &&
+               Volume("reserved")["metadata"]["annotations"].contains(
+                   "pv.kubernetes.io/bound-by-controller"));
+
+  // A claim naming its volume: waits for it, refuses one too small, binds to a fitting one.
+  json named = {{"metadata", {{"name", "named"}, {"namespace", "default"}}},
+                {"spec",
+                 {{"accessModes", {"ReadWriteOnce"}},
+                  {"storageClassName", "slow"},
+                  {"volumeName", "mine"},
+                  {"resources", {{"requests", {{"storage", "8Gi"}}}}}}},
+                {"status", {{"phase", "Pending"}}}};
+  ASSERT_TRUE(objects_->Create(kUid, K("", "persistentvolumeclaims"), named).ok());
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Claim("named")["status"]["phase"], "Pending");
+  AddVolume("mine", "slow", "4Gi");  // ("a", of class "", can't take it)
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Claim("named")["status"]["phase"], "Pending");
+  auto mismatch = EventsWithReason("VolumeMismatch");
+  ASSERT_EQ(mismatch.size(), 1u);
+  EXPECT_EQ(mismatch[0]["message"],
+            "Cannot bind to requested volume \"mine\": requested PV is too small");
+  ASSERT_TRUE(objects_->Delete(kUid, K("", "persistentvolumes"), "", "mine").ok());
+  AddVolume("mine", "slow", "8Gi");
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  json bound = Claim("named");
+  EXPECT_EQ(bound["status"]["phase"], "Bound");
+  EXPECT_FALSE(bound["metadata"]["annotations"].contains("pv.kubernetes.io/bound-by-controller"));
+  EXPECT_EQ(Volume("mine")["spec"]["claimRef"]["name"], "named");
+  EXPECT_TRUE(arm_.calls.empty());
+}
+
+TEST_F(StaticBindingTest, StaticVolumeWinsOverProvisioning) {
+  AddCluster();
+  AddClass("byok", {{"skuname", "Standard_LRS"}});
+  AddVolume("existing", "byok", "5Gi");
+  AddClaim("data", "byok", "5Gi");
+  ASSERT_TRUE(prov_->Reconcile(kUid).ok());
+  EXPECT_EQ(Claim("data")["spec"]["volumeName"], "existing");
+  EXPECT_EQ(Puts(), 0);
 }
 
 }  // namespace

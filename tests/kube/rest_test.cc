@@ -101,8 +101,8 @@ TEST_F(RestTest, Discovery) {
   EXPECT_EQ(Body(Call("GET", "apis/storage.k8s.io"))["kind"], "APIGroup");
   EXPECT_EQ(Call("GET", "openapi/v3").status, 200);
   EXPECT_EQ(Call("GET", "openapi/v2").status, 404);
-  EXPECT_EQ(Call("GET", "api/v1/pods").status, 404);
-  EXPECT_EQ(Call("GET", "api/v1/persistentvolumeclaims?watch=1").status, 405);
+  EXPECT_EQ(Call("GET", "api/v1/deployments").status, 404);
+  EXPECT_EQ(Call("GET", "api/v1/persistentvolumeclaims?watch=1").status, 200);  // watch_test.cc
 }
 
 TEST_F(RestTest, StorageClassLifecycle) {
@@ -296,6 +296,32 @@ TEST_F(RestTest, NodesAreReadOnlyProjections) {
   EXPECT_EQ(Call("GET", "api/v1/nodes/" + node.name).status, 200);
   EXPECT_EQ(Call("GET", "api/v1/nodes/nope").status, 404);
   EXPECT_EQ(Call("DELETE", "api/v1/nodes/" + node.name).status, 405);
+}
+
+TEST_F(RestTest, PodsAreAlwaysNone) {
+  auto list = Call("GET", "api/v1/namespaces/default/pods?limit=500");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(Body(list)["kind"], "PodList");
+  EXPECT_TRUE(Body(list)["items"].empty());
+  EXPECT_EQ(Call("GET", "api/v1/pods").status, 200);
+  auto one = Call("GET", "api/v1/namespaces/default/pods/web");
+  EXPECT_EQ(one.status, 404);
+  EXPECT_EQ(Body(one)["message"], "pods \"web\" not found");
+  auto table = Call("GET", "api/v1/namespaces/default/pods", nullptr, "application/json",
+                    "application/json;as=Table;v=v1;g=meta.k8s.io");
+  ASSERT_EQ(table.status, 200) << table.body;
+  ASSERT_EQ(Body(table)["columnDefinitions"].size(), 7u);
+  EXPECT_EQ(Body(table)["columnDefinitions"][1]["name"], "Ready");
+  EXPECT_EQ(Body(table)["columnDefinitions"][3]["name"], "Restarts");
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "web"}}},
+              {"spec", {{"containers", {{{"name", "c"}, {"image", "nginx"}}}}}}};
+  auto created = Call("POST", "api/v1/namespaces/default/pods", pod);
+  EXPECT_EQ(created.status, 405);
+  EXPECT_EQ(Body(created)["reason"], "MethodNotAllowed");
+  EXPECT_THAT(Body(created)["message"].get<std::string>(),
+              ::testing::HasSubstr("byok runs no workloads"));
 }
 
 }  // namespace

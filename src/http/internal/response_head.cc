@@ -175,7 +175,11 @@ std::string SerializeResponseHead(const Response& r, const ResponseContext& ctx,
   AppendField(out, "Server", "byok");
   // RFC 9110 section 8.6: no Content-Length in 1xx and 204; for 304 it would describe the
   // selected representation, which we do not track. HEAD gets the length a GET would get.
-  if (!no_content) AppendField(out, "Content-Length", std::to_string(r.body.size()));
+  if (!no_content && ctx.stream) {
+    if (ctx.request_version >= 11) AppendField(out, "Transfer-Encoding", "chunked");
+  } else if (!no_content) {
+    AppendField(out, "Content-Length", std::to_string(r.body.size()));
+  }
   if (!ctx.keep_alive) {
     AppendField(out, "Connection", "close");
   } else if (ctx.request_version == 10) {

@@ -4,9 +4,10 @@
 // Fields written, in order: the handler's own fields (minus those the server owns, and minus
 // fields with an invalid name or a value containing CR, LF or NUL), then x-ms-request-id,
 // x-ms-client-request-id (when the client sent one), x-ms-correlation-request-id (the client's,
-// else the request id), Date, Server: byok, Content-Length (not for 1xx/204/304) and Connection
-// when it differs from the version's default. The status line is always "HTTP/1.1" (RFC 9110
-// section 2.5: a server sends its own version).
+// else the request id), Date, Server: byok, Content-Length (not for 1xx/204/304; for a streaming
+// response "Transfer-Encoding: chunked" instead, and nothing at all to an HTTP/1.0 client, whose
+// body ends with the connection) and Connection when it differs from the version's default. The
+// status line is always "HTTP/1.1" (RFC 9110 section 2.5: a server sends its own version).
 //
 // Thread safety: pure functions.
 #pragma once
@@ -26,7 +27,8 @@ struct ResponseContext {
   std::string_view correlation_id;     // echoed when not empty, else request_id is used
   int request_version = 11;            // 10 or 11
   bool keep_alive = true;              // false → "Connection: close"
-  bool head = false;  // HEAD: Content-Length of the body a GET would get; no body is sent
+  bool head = false;    // HEAD: Content-Length of the body a GET would get; no body is sent
+  bool stream = false;  // a streaming body (Response::stream) follows: no Content-Length
   std::chrono::system_clock::time_point now;
 };
 
