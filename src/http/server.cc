@@ -371,9 +371,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     stream_writing_ = true;
+    // The timer of this write only: a handler of an earlier write's timer that was already
+    // queued when that write completed (cancel() no longer reaches it) sees another generation.
+    const uint64_t generation = ++stream_write_generation_;
     stream_write_timer_.expires_after(opts_.body_timeout);
-    stream_write_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-      if (!ec && self->stream_writing_) self->CloseNow();  // the client stopped reading
+    stream_write_timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
+      if (!ec && self->stream_writing_ && self->stream_write_generation_ == generation) {
+        self->CloseNow();  // the client stopped reading
+      }
     });
     out_ = {net::buffer(stream_out_), net::const_buffer()};
     Write(WriteFor::kStream);
@@ -772,7 +777,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void BeginStream(std::shared_ptr<StreamSinkImpl> sink, std::chrono::milliseconds timeout) {
     stream_sink_ = std::move(sink);
     Lowest().expires_never();  // the stream's own timers apply from now on
-    buffer_.clear();           // nothing may be pipelined behind a streamed response
+    // An idle stream has no read or write timeout: TCP keep-alive notices a peer that vanished
+    // without a FIN (else it would hold its connection until the stream's own timeout).
+    error_code keepalive_ec;
+    Lowest().socket().set_option(net::socket_base::keep_alive(true), keepalive_ec);
+    buffer_.clear();  // nothing may be pipelined behind a streamed response
     drained_ = 0;
     Read(ReadFor::kStream, kDrainReadBytes);
     if (timeout.count() > 0) {
@@ -910,6 +919,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<StreamSinkImpl> stream_sink_;
   std::string stream_out_;  // being written
   bool stream_writing_ = false;
+  uint64_t stream_write_generation_ = 0;  // which write stream_write_timer_ times
   bool stream_finished_ = false;  // the last bytes (terminating chunk) are written or being written
   bool stream_logged_ = false;
 };

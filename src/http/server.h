@@ -9,7 +9,8 @@
 //     answered in order) and HTTP/1.0 (keep-alive on request). "Expect: 100-continue" is
 //     honoured. Every response (status line "HTTP/1.1") carries x-ms-request-id (a fresh UUID),
 //     x-ms-correlation-request-id (the client's, else the request id), x-ms-client-request-id
-//     (echoed when sent), Date, Server: byok and Content-Length (not on 1xx/204/304). Handler
+//     (echoed when sent), Date, Server: byok and Content-Length (not on 1xx/204/304, nor on a
+//     streaming response, below). Handler
 //     values for these fields and for Connection/Transfer-Encoding are ignored; fields with CR,
 //     LF or NUL in the value are dropped (logged).
 //   - The route is looked up on an I/O thread; the handler runs on a worker thread (a kInline
@@ -19,9 +20,11 @@
 //     http/errors.h as Azure envelopes; after a 400/413/417/431/503 the connection is closed.
 //     A handler that throws, or returns a status outside 200..599, yields 500
 //     InternalServerError (the exception message goes to logger "byok", never to the client).
-//   - Streaming responses (message.h, Response::stream): the head carries "Transfer-Encoding:
-//     chunked" (HTTP/1.1; HTTP/1.0 clients get a body delimited by the close) and "Connection:
-//     close"; the producer writes through a non-blocking StreamSink and holds no thread while
+//   - Streaming responses (message.h, Response::stream) to a GET with a 2xx status (not
+//     204/205): the head carries "Transfer-Encoding: chunked" (HTTP/1.1; HTTP/1.0 clients get a
+//     body delimited by the close) and "Connection: close" (HEAD gets the head only and keeps the
+//     connection; other statuses are sent as plain responses, the producer's sink already
+//     closed); the producer writes through a non-blocking StreamSink and holds no thread while
 //     idle. While a stream is open the connection keeps reading (and discarding) so a client that
 //     goes away is noticed at once. The stream ends when the producer closes it, after
 //     Response::stream_timeout, when the client goes away, when a write stalls for body_timeout,
@@ -32,11 +35,10 @@
 //     (client_ca_pem), or requested from everyone and passed on unverified for the handler to
 //     check (request_any_client_certificate). See ServerOptions.
 //   - Limits: see ServerOptions. Untrusted input never crashes the server.
-//   - Access log: one line per response (for a stream: when it ends) on spdlog logger "access"
-//   (created with a stderr sink if
-//     missing): remote, method, path and query (values of sensitive-looking parameters
-//     redacted), status, response bytes, duration in µs, request id, user agent. No other header
-//     and no body is ever logged.
+//   - Access log: one line per response (for a stream: when it ends, with the body bytes the
+//     producer wrote) on spdlog logger "access" (created with a stderr sink if missing): remote,
+//     method, path and query (values of sensitive-looking parameters redacted), status, response
+//     bytes, duration in µs, request id, user agent. No other header and no body is ever logged.
 //
 // Thread safety: all methods may be called from any thread, except that Wait() and the
 // destructor must not be called from a handler (they wait for handlers to finish).

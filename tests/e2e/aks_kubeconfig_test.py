@@ -178,7 +178,7 @@ class AksKubeconfigTest(ByokServerTestCase):
         self.assertTrue("Unauthorized" in r.err or "logged in" in r.err
                         or "provide credentials" in r.err, r.explain())
         # A kind the API does not serve is a Kubernetes 404.
-        status, body = self.get(url_one + "/api/v1/pods", cert_one)
+        status, body = self.get(url_one + "/api/v1/configmaps", cert_one)
         self.assertEqual(status, 404, body)
         self.assertEqual(json.loads(body)["reason"], "NotFound")
 

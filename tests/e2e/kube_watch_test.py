@@ -11,6 +11,7 @@ it sees it. Then:
 `byok clock advance 1s` makes byokd run its scheduler (the provisioner among its tasks) before
 returning.
 """
+import base64
 import json
 import os
 import subprocess
@@ -183,9 +184,22 @@ class KubeWatchTest(ByokServerTestCase):
         self.assertIn("NotFound", r.err, r.explain())
 
     def test_raw_watch_streams_events_until_timeout_seconds(self):
+        # `kubectl get --raw` replaces the server URL's path (/k8s/{id}) with its argument, so the
+        # raw stream is read with curl and the kubeconfig's own client certificate.
+        config = json.loads(self.check(self.kubectl("config", "view", "--raw", "-o",
+                                                    "json")).out)
+        server = config["clusters"][0]["cluster"]["server"]
+        user = config["users"][0]["user"]
+        files = []
+        for field in ("client-certificate-data", "client-key-data"):
+            path = os.path.join(self.tmp, field + ".pem")
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+                f.write(base64.b64decode(user[field]))
+            files.append(path)
         start = time.monotonic()
-        r = self.check(self.kubectl("get", "--raw",
-                                    "/api/v1/namespaces?watch=1&timeoutSeconds=2", timeout=60))
+        r = self.check(run(["curl", "-sS", "-N", "--fail-with-body", "--cacert", self.server.ca,
+                            "--cert", files[0], "--key", files[1],
+                            server + "/api/v1/namespaces?watch=1&timeoutSeconds=2"], timeout=60))
         self.assertLess(time.monotonic() - start, 30, r.explain())
         events = [json.loads(line) for line in r.out.splitlines() if line.strip()]
         self.assertIn(("ADDED", "kube-system"),
