@@ -14,6 +14,7 @@
 
 #include "arm/resource_id.h"
 #include "http/client.h"
+#include "kube/internal/object_access.h"
 #include "kube/kinds.h"
 
 namespace byok::kube {
@@ -103,16 +104,7 @@ constexpr char kProvisionedBy[] = "pv.kubernetes.io/provisioned-by";
 
 // ---- JSON helpers ----
 
-std::string Str(const json& j, std::initializer_list<const char*> path) {
-  const json* cur = &j;
-  for (const char* p : path) {
-    if (!cur->is_object()) return "";
-    auto it = cur->find(p);
-    if (it == cur->end()) return "";
-    cur = &*it;
-  }
-  return cur->is_string() ? cur->get<std::string>() : "";
-}
+using internal::Str;
 
 const json& At(const json& j, std::initializer_list<const char*> path) {
   static const json kNull;
@@ -176,14 +168,7 @@ std::pair<int, int> MajorMinor(std::string_view version) {
   return {major, minor};
 }
 
-const Kind& KindOf(std::string_view group, std::string_view resource) {
-  const Kind* k = FindKind(group, "v1", resource);
-  if (k == nullptr) {
-    spdlog::critical("kube kind {}/{} is not served", group, resource);
-    std::abort();
-  }
-  return *k;
-}
+using internal::KindOf;
 
 }  // namespace
 

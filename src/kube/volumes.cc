@@ -11,6 +11,7 @@
 #include "arm/resource_id.h"
 #include "common/encoding.h"
 #include "crypto/sign.h"
+#include "kube/internal/object_access.h"
 #include "kube/kinds.h"
 #include "kube/provisioner.h"
 #include "kube/volume_errors.h"
@@ -23,25 +24,9 @@ using containerservice::NodeInfo;
 using nlohmann::json;
 namespace verrors = volume_errors;
 
-std::string Str(const json& j, std::initializer_list<const char*> path) {
-  const json* cur = &j;
-  for (const char* p : path) {
-    if (!cur->is_object()) return "";
-    auto it = cur->find(p);
-    if (it == cur->end()) return "";
-    cur = &*it;
-  }
-  return cur->is_string() ? cur->get<std::string>() : "";
-}
+using internal::Str;
 
-const Kind& KindOf(std::string_view group, std::string_view resource) {
-  const Kind* k = FindKind(group, "v1", resource);
-  if (k == nullptr) {
-    spdlog::critical("kube kind {}/{} is not served", group, resource);
-    std::abort();
-  }
-  return *k;
-}
+using internal::KindOf;
 
 ApiError Internal(std::string_view what, const Status& s) {
   spdlog::error("volumes: cannot {}: {}", what, s.ToString());
