@@ -22,9 +22,16 @@ class Random {
   virtual void Fill(std::span<uint8_t> out) = 0;
 
   std::vector<uint8_t> Bytes(size_t n);
-  // A random version-4 UUID in canonical lower-case form.
-  std::string Uuid();
+  // A random version-4 UUID in canonical lower-case form. UUIDs are identifiers (resource ids,
+  // etags, request ids), never secrets: CryptoRandom() serves them from per-thread batches of
+  // CSPRNG output (one RAND_bytes call per 256 UUIDs; a forked child never reuses its parent's
+  // batch), so they stay unpredictable but cost no CSPRNG call each.
+  virtual std::string Uuid();
 };
+
+// The canonical lower-case text of a version-4 UUID from 16 random bytes (sets the version and
+// variant bits).
+std::string FormatUuid(const uint8_t (&bytes)[16]);
 
 // The process-wide CSPRNG.
 Random& CryptoRandom();

@@ -1,6 +1,12 @@
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -55,6 +61,51 @@ TEST(RandomTest, UuidsAreV4AndDistinct) {
     seen.insert(u);
   }
   EXPECT_EQ(seen.size(), 100u);
+}
+
+TEST(RandomTest, UuidsStayDistinctAcrossBatchesAndThreads) {
+  // CryptoRandom serves UUIDs from 4 KiB batches per thread: cross several batch boundaries on
+  // two threads at once.
+  std::vector<std::string> a, b;
+  std::thread other([&] {
+    for (int i = 0; i < 1000; ++i) b.push_back(CryptoRandom().Uuid());
+  });
+  for (int i = 0; i < 1000; ++i) a.push_back(CryptoRandom().Uuid());
+  other.join();
+  std::set<std::string> seen(a.begin(), a.end());
+  seen.insert(b.begin(), b.end());
+  EXPECT_EQ(seen.size(), 2000u);
+}
+
+TEST(RandomTest, ForkedChildNeverRepeatsTheParentsUuids) {
+  (void)CryptoRandom().Uuid();  // this thread now holds a partly used batch
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::string u = CryptoRandom().Uuid();
+    ssize_t n = write(fds[1], u.data(), u.size());
+    _exit(n == static_cast<ssize_t>(u.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string parent = CryptoRandom().Uuid();  // the next UUID of the parent's batch
+  char buf[36];
+  ssize_t n = read(fds[0], buf, sizeof buf);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_EQ(n, 36);
+  EXPECT_NE(std::string(buf, 36), parent);
+}
+
+TEST(RandomTest, FormatUuidSetsVersionAndVariant) {
+  const uint8_t bytes[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                             0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+  EXPECT_EQ(FormatUuid(bytes), "00112233-4455-4677-8899-aabbccddeeff");
+  const uint8_t ones[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  EXPECT_EQ(FormatUuid(ones), "ffffffff-ffff-4fff-bfff-ffffffffffff");
 }
 
 TEST(RandomTest, SeededRandomIsReproducible) {
