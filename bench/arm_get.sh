@@ -12,7 +12,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench
-command -v nginx >/dev/null || apt-get install -y -q nginx-light >&2 || apt-get install -y -q nginx >&2
 if [ -z "${BYOKD:-}" ]; then
   # -Wno-error=restrict: GCC 12's -O3 -Wrestrict false positive on std::string assignment.
   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DBYOK_BENCH=ON -DBYOK_TESTS=OFF \
@@ -47,26 +46,8 @@ arm() { curl -sS --fail --cacert "$ca" -H @<(printf 'Authorization: Bearer %s\n'
 arm -X PUT -H 'Content-Type: application/json' -d '{"location":"westeurope"}' "$base$rg_path" >/dev/null
 arm "$base$rg_path" >/dev/null  # 200, or stop here
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-  -keyout "$work/nginx.key" -out "$work/nginx.crt" 2>/dev/null
-nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/nginx.conf" <<CONF
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx.err warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$nginx_port ssl;
-    ssl_certificate $work/nginx.crt; ssl_certificate_key $work/nginx.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    keepalive_requests 1000000;
-    location / { default_type application/json; return 200 '{"service":"nginx","version":"0"}'; }
-  }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work"
+source bench/lib.sh
+nginx_start "$work" 2 '{"service":"nginx","version":"0"}'
 
 measure() {  # url [wrk args...] → "rps p99ms"; stops if any answer was not 2xx/3xx
   local url=$1; shift

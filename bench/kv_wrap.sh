@@ -31,7 +31,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench
-command -v nginx >/dev/null || apt-get install -y -q nginx-light >&2 || apt-get install -y -q nginx >&2
 if [ -z "${BYOKD:-}" ]; then
   # -Wno-error=restrict: GCC 12's -O3 -Wrestrict false positive on std::string assignment.
   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DBYOK_BENCH=ON -DBYOK_TESTS=OFF \
@@ -112,28 +111,9 @@ measure() {  # wrapkey|unwrapkey → "ops/s p99ms byokd-CPU-µs-per-op machine-C
 }
 # The HTTPS floor: nginx (one worker per core, no access log) answering a static JSON as long as
 # an unwrap answer, over TLS with a P-256 certificate.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-  -keyout "$work/nginx.key" -out "$work/nginx.crt" 2>/dev/null
-nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source bench/lib.sh
 floor_body=$(printf '{"kid":"https://%s%s","value":"%s"}' "$kv_host" "$key_path" "$value")
-cat > "$work/nginx.conf" <<CONF
-worker_processes $cores;
-pid $work/nginx.pid;
-error_log $work/nginx.err warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$nginx_port ssl default_server;
-    ssl_certificate $work/nginx.crt; ssl_certificate_key $work/nginx.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    keepalive_requests 100000000;
-    location / { default_type application/json; return 200 '$floor_body'; }
-  }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work"
-for _ in $(seq 50); do [ -s "$work/nginx.pid" ] && break; sleep 0.1; done
+nginx_start "$work" "$cores" "$floor_body"
 nginx_ticks() {  # nginx master and workers: user+system
   local t=0 p
   for p in $(cat "$work/nginx.pid") $(pgrep -P "$(cat "$work/nginx.pid")"); do

@@ -6,6 +6,9 @@
 #                        and points az at it (byok azure-cli setup; config in DIR/az)
 #   byok_des RG LOC TYPE NAME   vault + RSA-2048 key (once per RG) and a disk encryption set of
 #                        encryption TYPE whose identity gets get/wrapkey/unwrapkey; prints its id
+#   nginx_start DIR WORKERS BODY   the HTTPS peer: nginx with WORKERS worker processes, no access
+#                        log, a P-256 certificate, answering every request 200 with the JSON BODY
+#                        (no single quotes); files and DIR/nginx.pid in DIR; sets $nginx_port
 # Every az call is the real CLI's; errors stop the caller (set -e).
 
 byok_binaries() {
@@ -50,4 +53,31 @@ byok_des() {
   az keyvault set-policy -n "${vault_id##*/}" --object-id "$principal" \
     --key-permissions wrapkey unwrapkey get -o none
   az disk-encryption-set show -n "$name" -g "$rg" --query id -o tsv
+}
+
+nginx_start() {  # DIR WORKERS BODY
+  local dir=$1 workers=$2 body=$3
+  command -v nginx >/dev/null || apt-get install -y -q nginx-light >&2 || apt-get install -y -q nginx >&2
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -keyout "$dir/nginx.key" -out "$dir/nginx.crt" 2>/dev/null
+  nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat > "$dir/nginx.conf" <<CONF
+worker_processes $workers;
+pid $dir/nginx.pid;
+error_log $dir/nginx.err warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$nginx_port ssl default_server;
+    ssl_certificate $dir/nginx.crt; ssl_certificate_key $dir/nginx.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    keepalive_requests 100000000;
+    location / { default_type application/json; return 200 '$body'; }
+  }
+}
+CONF
+  nginx -c "$dir/nginx.conf" -p "$dir"
+  for _ in $(seq 50); do [ -s "$dir/nginx.pid" ] && return 0; sleep 0.1; done
+  echo "nginx did not start (see $dir/nginx.err)" >&2; return 1
 }
