@@ -301,3 +301,78 @@ class AzureCli:
             return self.az(*argv)
         finally:
             os.unlink(path)
+
+
+class AzureCliTestCase(ByokServerTestCase):
+    """A ByokServerTestCase with the real Azure CLI logged in to the class's byokd (cls.cli,
+    cls.creds, cls.sub) and resources made once per class by set_up_az(), each command through
+    cls.step(): the first failure ends the chain, and setUp then fails every test with that
+    command's own output."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.creds = credentials(cls.data_dir)
+        cls.sub = cls.creds["subscription"]
+        cls.cli = AzureCli(cls.server, cls.data_dir, cls.tmp)
+        cls.cli.setup()
+        cls.steps = []
+        if cls.cli.env is not None:
+            cls.set_up_az()
+
+    @classmethod
+    def set_up_az(cls):
+        """The class's resources (override); every command goes through cls.step."""
+
+    @classmethod
+    def step(cls, r):
+        """Records a set-up command; True if it succeeded."""
+        cls.steps.append(r)
+        return r.code == 0
+
+    def setUp(self):
+        self.check(self.cli.setup_run)
+        for r in self.steps:
+            self.check(r)
+
+    @classmethod
+    def create_customer_key_des(cls, rg, vault, des, location):
+        """The seed's customer-key set-up in `rg`: a purge-protected vault with an RSA key "cmk",
+        a disk encryption set on it, and an access policy letting the set's identity get, wrap
+        and unwrap with the key. True if every command succeeded."""
+        az = cls.cli.az
+        ok = cls.step(az("keyvault", "create", "--name", vault, "--resource-group", rg,
+                         "--location", location, "--enable-purge-protection", "true",
+                         "-o", "none"))
+        ok = ok and cls.step(az("keyvault", "key", "create", "--vault-name", vault, "--name",
+                                "cmk", "--protection", "software", "-o", "none"))
+        if not ok:
+            return False
+        vault_id = az("keyvault", "show", "--name", vault, "--query", "[id]", "-o", "tsv")
+        key_url = az("keyvault", "key", "show", "--vault-name", vault, "--name", "cmk",
+                     "--query", "[key.kid]", "-o", "tsv")
+        ok = cls.step(vault_id) and cls.step(key_url)
+        ok = ok and cls.step(az("disk-encryption-set", "create", "--name", des, "--location",
+                                location, "--resource-group", rg, "--source-vault",
+                                vault_id.out.strip(), "--key-url", key_url.out.strip(),
+                                "-o", "none"))
+        if not ok:
+            return False
+        des_identity = az("disk-encryption-set", "show", "--name", des, "--resource-group", rg,
+                          "--query", "[identity.principalId]", "-o", "tsv")
+        return cls.step(des_identity) and cls.step(
+            az("keyvault", "set-policy", "--name", vault, "--resource-group", rg, "--object-id",
+               des_identity.out.strip(), "--key-permissions", "wrapkey", "unwrapkey", "get",
+               "-o", "none"))
+
+    @classmethod
+    def create_aks_cluster(cls, rg, cluster, location):
+        """A one-node AKS cluster and its credentials (`az aks get-credentials`) in the
+        KUBECONFIG of cls.kube_env. True if both commands succeeded."""
+        cls.kube_env = dict(cls.cli.env)
+        cls.kube_env["KUBECONFIG"] = os.path.join(cls.tmp, "kube", "config")
+        ok = cls.step(cls.cli.az("aks", "create", "--name", cluster, "--resource-group", rg,
+                                 "--location", location, "--node-count", "1",
+                                 "--generate-ssh-keys", "-o", "none", timeout=600))
+        return ok and cls.step(run([AZ, "aks", "get-credentials", "--name", cluster,
+                                    "--resource-group", rg], timeout=180, env=cls.kube_env))

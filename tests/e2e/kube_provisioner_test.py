@@ -15,7 +15,7 @@ import json
 import os
 import re
 
-from harness import BYOK, AzureCli, ByokServerTestCase, credentials, run
+from harness import BYOK, AzureCliTestCase, run
 
 LOCATION = "eastus"
 KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
@@ -46,7 +46,7 @@ spec:
 """
 
 
-class KubeProvisionerTest(ByokServerTestCase):
+class KubeProvisionerTest(AzureCliTestCase):
 
     rg = "rg-kprov"
     des_rg = "rg-kprov-des"
@@ -54,58 +54,14 @@ class KubeProvisionerTest(ByokServerTestCase):
     vault = "kv-kprov-e2e"
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.creds = credentials(cls.data_dir)
-        cls.sub = cls.creds["subscription"]
-        cls.cli = AzureCli(cls.server, cls.data_dir, cls.tmp)
-        cls.cli.setup()
-        cls.steps = []
-        if cls.cli.env is None:
-            return
+    def set_up_az(cls):
         az = cls.cli.az
-
-        def step(r):
-            cls.steps.append(r)
-            return r.code == 0
-
-        ok = step(az("group", "create", "-n", cls.rg, "-l", LOCATION, "-o", "none"))
-        ok = ok and step(az("group", "create", "-n", cls.des_rg, "-l", LOCATION, "-o", "none"))
-        ok = ok and step(az("keyvault", "create", "--name", cls.vault, "--resource-group",
-                            cls.des_rg, "--location", LOCATION, "--enable-purge-protection",
-                            "true", "-o", "none"))
-        ok = ok and step(az("keyvault", "key", "create", "--vault-name", cls.vault, "--name",
-                            "cmk", "--protection", "software", "-o", "none"))
-        if not ok:
-            return
-        vault_id = az("keyvault", "show", "--name", cls.vault, "--query", "[id]", "-o", "tsv")
-        key_url = az("keyvault", "key", "show", "--vault-name", cls.vault, "--name", "cmk",
-                     "--query", "[key.kid]", "-o", "tsv")
-        ok = step(vault_id) and step(key_url)
-        ok = ok and step(az("disk-encryption-set", "create", "--name", "des-kprov", "--location",
-                            LOCATION, "--resource-group", cls.des_rg, "--source-vault",
-                            vault_id.out.strip(), "--key-url", key_url.out.strip(), "-o", "none"))
-        if not ok:
-            return
-        des_identity = az("disk-encryption-set", "show", "--name", "des-kprov",
-                          "--resource-group", cls.des_rg, "--query", "[identity.principalId]",
-                          "-o", "tsv")
-        ok = step(des_identity)
-        ok = ok and step(az("keyvault", "set-policy", "--name", cls.vault, "--resource-group",
-                            cls.des_rg, "--object-id", des_identity.out.strip(),
-                            "--key-permissions", "wrapkey", "unwrapkey", "get", "-o", "none"))
-        ok = ok and step(az("aks", "create", "--name", cls.cluster, "--resource-group", cls.rg,
-                            "--location", LOCATION, "--node-count", "1", "--generate-ssh-keys",
-                            "-o", "none", timeout=600))
-        cls.kube_env = dict(cls.cli.env)
-        cls.kube_env["KUBECONFIG"] = os.path.join(cls.tmp, "kube", "config")
-        ok = ok and step(run(["/usr/bin/az", "aks", "get-credentials", "--name", cls.cluster,
-                              "--resource-group", cls.rg], timeout=180, env=cls.kube_env))
-
-    def setUp(self):
-        self.check(self.cli.setup_run)
-        for r in self.steps:
-            self.check(r)
+        ok = cls.step(az("group", "create", "-n", cls.rg, "-l", LOCATION, "-o", "none"))
+        ok = ok and cls.step(az("group", "create", "-n", cls.des_rg, "-l", LOCATION,
+                                "-o", "none"))
+        ok = ok and cls.create_customer_key_des(cls.des_rg, cls.vault, "des-kprov", LOCATION)
+        if ok:
+            cls.create_aks_cluster(cls.rg, cls.cluster, LOCATION)
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import json
 import os
 import re
 
-from harness import BYOK, AzureCli, ByokServerTestCase, credentials, run
+from harness import BYOK, AzureCliTestCase, run
 
 LOCATION = "eastus"
 KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
@@ -66,7 +66,7 @@ def byok(*args):
     return run([BYOK, *args], timeout=300)
 
 
-class KubeVolumeTest(ByokServerTestCase):
+class KubeVolumeTest(AzureCliTestCase):
 
     rg = "rg-kvol"
     cluster = "kvol"
@@ -74,69 +74,24 @@ class KubeVolumeTest(ByokServerTestCase):
     des = "des-kvol"
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.creds = credentials(cls.data_dir)
-        cls.sub = cls.creds["subscription"]
-        cls.cli = AzureCli(cls.server, cls.data_dir, cls.tmp)
-        cls.cli.setup()
-        cls.steps = []
-        if cls.cli.env is None:
-            return
-        az = cls.cli.az
-
-        def step(r):
-            cls.steps.append(r)
-            return r.code == 0
-
-        ok = step(az("group", "create", "-n", cls.rg, "-l", LOCATION, "-o", "none"))
-        ok = ok and step(az("keyvault", "create", "--name", cls.vault, "--resource-group",
-                            cls.rg, "--location", LOCATION, "--enable-purge-protection",
-                            "true", "-o", "none"))
-        ok = ok and step(az("keyvault", "key", "create", "--vault-name", cls.vault, "--name",
-                            "cmk", "--protection", "software", "-o", "none"))
+    def set_up_az(cls):
+        ok = cls.step(cls.cli.az("group", "create", "-n", cls.rg, "-l", LOCATION, "-o", "none"))
+        ok = ok and cls.create_customer_key_des(cls.rg, cls.vault, cls.des, LOCATION)
+        ok = ok and cls.create_aks_cluster(cls.rg, cls.cluster, LOCATION)
         if not ok:
             return
-        vault_id = az("keyvault", "show", "--name", cls.vault, "--query", "[id]", "-o", "tsv")
-        key_url = az("keyvault", "key", "show", "--vault-name", cls.vault, "--name", "cmk",
-                     "--query", "[key.kid]", "-o", "tsv")
-        ok = step(vault_id) and step(key_url)
-        ok = ok and step(az("disk-encryption-set", "create", "--name", cls.des, "--location",
-                            LOCATION, "--resource-group", cls.rg, "--source-vault",
-                            vault_id.out.strip(), "--key-url", key_url.out.strip(), "-o", "none"))
-        if not ok:
-            return
-        des_identity = az("disk-encryption-set", "show", "--name", cls.des, "--resource-group",
-                          cls.rg, "--query", "[identity.principalId]", "-o", "tsv")
-        ok = step(des_identity)
-        ok = ok and step(az("keyvault", "set-policy", "--name", cls.vault, "--resource-group",
-                            cls.rg, "--object-id", des_identity.out.strip(),
-                            "--key-permissions", "wrapkey", "unwrapkey", "get", "-o", "none"))
-        ok = ok and step(az("aks", "create", "--name", cls.cluster, "--resource-group", cls.rg,
-                            "--location", LOCATION, "--node-count", "1", "--generate-ssh-keys",
-                            "-o", "none", timeout=600))
-        if not ok:
-            return
-        identity = az("aks", "show", "--resource-group", cls.rg, "--name", cls.cluster,
-                      "--query", "identity.principalId", "-o", "tsv")
-        ok = step(identity)
-        ok = ok and step(az("role", "assignment", "create", "--role", "Contributor",
-                            "--assignee", identity.out.strip(), "--scope", cls.des_id_of(),
-                            "-o", "none"))
-        cls.kube_env = dict(cls.cli.env)
-        cls.kube_env["KUBECONFIG"] = os.path.join(cls.tmp, "kube", "config")
-        ok = ok and step(run(["/usr/bin/az", "aks", "get-credentials", "--name", cls.cluster,
-                              "--resource-group", cls.rg], timeout=180, env=cls.kube_env))
+        # The cluster's identity may use the DES (the seed's IMPORTANT note).
+        identity = cls.cli.az("aks", "show", "--resource-group", cls.rg, "--name", cls.cluster,
+                              "--query", "identity.principalId", "-o", "tsv")
+        if cls.step(identity):
+            cls.step(cls.cli.az("role", "assignment", "create", "--role", "Contributor",
+                                "--assignee", identity.out.strip(), "--scope", cls.des_id_of(),
+                                "-o", "none"))
 
     @classmethod
     def des_id_of(cls):
         return ("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/"
                 "diskEncryptionSets/{}").format(cls.sub, cls.rg, cls.des)
-
-    def setUp(self):
-        self.check(self.cli.setup_run)
-        for r in self.steps:
-            self.check(r)
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from harness import BYOK, AzureCli, ByokServerTestCase, run
+from harness import BYOK, AzureCliTestCase, run
 
 LOCATION = "eastus"
 KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
@@ -98,40 +98,16 @@ class Background:
             " ".join(self.argv), self.proc.poll(), "\n".join(self.out), "\n".join(self.err))
 
 
-class KubeWatchTest(ByokServerTestCase):
+class KubeWatchTest(AzureCliTestCase):
 
     rg = "rg-kwatch"
     cluster = "kwatch"
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.cli = AzureCli(cls.server, cls.data_dir, cls.tmp)
-        cls.cli.setup()
-        cls.steps = []
-        if cls.cli.env is None:
-            return
-        az = cls.cli.az
-
-        def step(r):
-            cls.steps.append(r)
-            return r.code == 0
-
-        ok = step(az("group", "create", "-n", cls.rg, "-l", LOCATION, "-o", "none"))
-        ok = ok and step(az("aks", "create", "--name", cls.cluster, "--resource-group", cls.rg,
-                            "--location", LOCATION, "--node-count", "1", "--generate-ssh-keys",
-                            "-o", "none", timeout=600))
-        cls.kube_env = dict(cls.cli.env)
-        cls.kube_env["KUBECONFIG"] = os.path.join(cls.tmp, "kube", "config")
-        ok = ok and step(run(["/usr/bin/az", "aks", "get-credentials", "--name", cls.cluster,
-                              "--resource-group", cls.rg], timeout=180, env=cls.kube_env))
-        ok = ok and step(run([KUBECTL, "apply", "-f", "-"], env=cls.kube_env,
-                             input=STORAGE_CLASS))
-
-    def setUp(self):
-        self.check(self.cli.setup_run)
-        for r in self.steps:
-            self.check(r)
+    def set_up_az(cls):
+        ok = cls.step(cls.cli.az("group", "create", "-n", cls.rg, "-l", LOCATION, "-o", "none"))
+        if ok and cls.create_aks_cluster(cls.rg, cls.cluster, LOCATION):
+            cls.step(run([KUBECTL, "apply", "-f", "-"], env=cls.kube_env, input=STORAGE_CLASS))
 
     def kubectl(self, *args, input=None, timeout=120):
         return run([KUBECTL, *args], timeout=timeout, env=self.kube_env, input=input)
