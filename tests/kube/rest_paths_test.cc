@@ -18,57 +18,8 @@ namespace {
 
 using nlohmann::json;
 
-class RestPathsTest : public StoreFixture {
+class RestPathsTest : public ClusterFixture {
  protected:
-  void SetUp() override {
-    StoreFixture::SetUp();
-    objects_ = std::make_unique<ObjectStore>(ObjectStoreDeps{store_.get(), &clock_, &random_});
-    cluster_.id =
-        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c";
-    cluster_.name = "c";
-    cluster_.unique_id = "uid1";
-    cluster_.kubernetes_version = "1.24.9";
-    cluster_.location = "eastus";
-    cluster_.node_resource_group = "MC_rg_c_eastus";
-    cluster_.subscription_id = "s";
-    cluster_.resource_group = "rg";
-  }
-  void TearDown() override {
-    objects_.reset();
-    StoreFixture::TearDown();
-  }
-
-  // path may carry one query string; values are used as given (tests pass no '&' inside them).
-  http::Response Call(const std::string& method, const std::string& path,
-                      const json& body = nullptr,
-                      const std::string& content_type = "application/json") {
-    http::Request r;
-    r.method = method;
-    std::string p = path;
-    if (size_t q = p.find('?'); q != std::string::npos) {
-      std::string query = p.substr(q + 1);
-      p = p.substr(0, q);
-      size_t start = 0;
-      while (start <= query.size()) {
-        size_t amp = query.find('&', start);
-        if (amp == std::string::npos) amp = query.size();
-        std::string kv = query.substr(start, amp - start);
-        size_t eq = kv.find('=');
-        r.query.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-        start = amp + 1;
-      }
-    }
-    r.path = p;
-    if (!body.is_null()) r.body = body.dump();
-    r.headers.Set("Content-Type", content_type);
-    r.headers.Set("Accept", "application/json");
-    r.headers.Set("User-Agent", "kubectl/v1.32.4 (linux/amd64) kubernetes/abc");
-    RestDeps deps{store_.get(), objects_.get(), &clock_};
-    return HandleRest(deps, cluster_, r, p);
-  }
-
-  static json Body(const http::Response& r) { return json::parse(r.body); }
-
   static json Claim(const std::string& name) {
     return {{"apiVersion", "v1"},
             {"kind", "PersistentVolumeClaim"},
@@ -87,9 +38,6 @@ class RestPathsTest : public StoreFixture {
     auto r = Call("POST", "api/v1/namespaces/" + ns + "/persistentvolumeclaims", Claim(name));
     ASSERT_EQ(r.status, 201) << r.body;
   }
-
-  std::unique_ptr<ObjectStore> objects_;
-  containerservice::ClusterRecord cluster_;
 };
 
 TEST_F(RestPathsTest, PagesFollowTheNamespaceNameOrder) {

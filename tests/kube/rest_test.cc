@@ -18,64 +18,8 @@ namespace {
 
 using nlohmann::json;
 
-class RestTest : public StoreFixture {
+class RestTest : public ClusterFixture {
  protected:
-  void SetUp() override {
-    StoreFixture::SetUp();
-    objects_ = std::make_unique<ObjectStore>(ObjectStoreDeps{store_.get(), &clock_, &random_});
-    cluster_.id =
-        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c";
-    cluster_.name = "c";
-    cluster_.unique_id = "uid1";
-    cluster_.kubernetes_version = "1.24.9";
-    cluster_.location = "eastus";
-    cluster_.node_resource_group = "MC_rg_c_eastus";
-    cluster_.subscription_id = "s";
-    cluster_.resource_group = "rg";
-  }
-  void TearDown() override {
-    objects_.reset();
-    StoreFixture::TearDown();
-  }
-
-  http::Response Call(const std::string& method, const std::string& path,
-                      const json& body = nullptr,
-                      const std::string& content_type = "application/json",
-                      const std::string& accept = "application/json") {
-    http::Request r;
-    r.method = method;
-    std::string p = path;
-    size_t q = p.find('?');
-    if (q != std::string::npos) {
-      for (const std::string& kv : Split(p.substr(q + 1))) {
-        size_t eq = kv.find('=');
-        r.query.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-      }
-      p = p.substr(0, q);
-    }
-    r.path = p;
-    if (!body.is_null()) r.body = body.dump();
-    r.headers.Set("Content-Type", content_type);
-    r.headers.Set("Accept", accept);
-    r.headers.Set("User-Agent", "kubectl/v1.32.4 (linux/amd64) kubernetes/abc");
-    RestDeps deps{store_.get(), objects_.get(), &clock_};
-    return HandleRest(deps, cluster_, r, p);
-  }
-
-  static std::vector<std::string> Split(const std::string& s) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= s.size()) {
-      size_t amp = s.find('&', start);
-      if (amp == std::string::npos) amp = s.size();
-      out.push_back(s.substr(start, amp - start));
-      start = amp + 1;
-    }
-    return out;
-  }
-
-  static json Body(const http::Response& r) { return json::parse(r.body); }
-
   json StorageClass(const std::string& name, const std::string& sku = "StandardSSD_LRS") {
     return {{"apiVersion", "storage.k8s.io/v1"},
             {"kind", "StorageClass"},
@@ -83,9 +27,6 @@ class RestTest : public StoreFixture {
             {"provisioner", "disk.csi.azure.com"},
             {"parameters", {{"skuname", sku}}}};
   }
-
-  std::unique_ptr<ObjectStore> objects_;
-  containerservice::ClusterRecord cluster_;
 };
 
 TEST_F(RestTest, Discovery) {

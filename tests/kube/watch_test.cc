@@ -81,54 +81,23 @@ class FakeSink : public http::StreamSink {
   std::vector<std::function<void()>> on_close_;
 };
 
-class WatchTest : public StoreFixture {
+class WatchTest : public ClusterFixture {
  protected:
   void SetUp() override {
-    StoreFixture::SetUp();
-    objects_ = std::make_unique<ObjectStore>(ObjectStoreDeps{store_.get(), &clock_, &random_});
-    cluster_.id =
-        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c";
-    cluster_.name = "c";
-    cluster_.unique_id = "uid1";
-    cluster_.kubernetes_version = "1.24.9";
-    cluster_.location = "eastus";
-    cluster_.node_resource_group = "MC_rg_c_eastus";
-    cluster_.subscription_id = "s";
-    cluster_.resource_group = "rg";
+    ClusterFixture::SetUp();
     ASSERT_TRUE(objects_->EnsureBuiltins(cluster_.unique_id).ok());
     pvc_ = FindKind("", "v1", "persistentvolumeclaims");
     ns_ = FindKind("", "v1", "namespaces");
     ASSERT_NE(pvc_, nullptr);
     ASSERT_NE(ns_, nullptr);
   }
-  void TearDown() override {
-    objects_.reset();
-    StoreFixture::TearDown();
-  }
-
+  // A GET (or `method`) with only an Accept header; hides ClusterFixture::Call.
   http::Response Call(const std::string& target, const std::string& accept = "application/json",
                       const std::string& method = "GET") {
     http::Request r;
     r.method = method;
-    std::string p = target;
-    size_t q = p.find('?');
-    if (q != std::string::npos) {
-      std::string query = p.substr(q + 1);
-      size_t start = 0;
-      while (start <= query.size()) {
-        size_t amp = query.find('&', start);
-        if (amp == std::string::npos) amp = query.size();
-        std::string kv = query.substr(start, amp - start);
-        size_t eq = kv.find('=');
-        r.query.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-        start = amp + 1;
-      }
-      p = p.substr(0, q);
-    }
-    r.path = p;
     r.headers.Set("Accept", accept);
-    RestDeps deps{store_.get(), objects_.get(), &clock_};
-    return HandleRest(deps, cluster_, r, p);
+    return Handle(std::move(r), target);
   }
 
   // Starts a watch: the response must be a stream; the sink is attached as the server would.
@@ -167,8 +136,6 @@ class WatchTest : public StoreFixture {
     return out;
   }
 
-  std::unique_ptr<ObjectStore> objects_;
-  containerservice::ClusterRecord cluster_;
   const Kind* pvc_ = nullptr;
   const Kind* ns_ = nullptr;
 };
