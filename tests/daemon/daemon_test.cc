@@ -10,6 +10,7 @@
 #include "crypto/x509.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/daemon_test_helpers.h"
 #include "daemon/data_dir.h"
 #include "daemon/tls_material.h"
 #include "http/client.h"
@@ -18,19 +19,6 @@
 
 namespace byok::daemon {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/byok-daemon-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 TEST(ListenAddressTest, Forms) {
   auto a = ParseListenAddress("127.0.0.1:8443");
