@@ -4,16 +4,22 @@
 // internal/response_head.h, so no Beast read/write composed operation is instantiated here.
 //
 // Streaming responses (Response::stream): StreamSinkImpl queues the producer's bytes (framed as
-// chunks) under its own mutex and posts PumpStream to the connection's strand, which writes them
+// chunks) under its own mutex and posts PumpStream to the connection's executor, which writes them
 // one batch at a time; while a stream is open the connection keeps one read pending to notice a
 // client that goes away, and uses its own timers (stream deadline, write stall) instead of the
 // tcp_stream's. A stream ends in FinishStream (terminating chunk written: log, shut the sending
 // side, drain) or CloseNow (client gone, overflow, write stall, grace period over).
 //
-// Connection state machine (all on the connection's strand):
+// Threads: each I/O thread runs its own io_context (concurrency hint 1). An accepted connection is
+// given to the next context round-robin and stays there: all of its handlers run on that one
+// thread, so it needs no strand, its buffers are allocated and freed by one thread, and the I/O
+// threads share no reactor or scheduler lock. The acceptor and the server's timers run on a
+// strand of the first context.
+//
+// Connection state machine (all on the connection's I/O thread):
 //   Start → detect TLS (plain HTTP gets 400 HttpsRequired) → handshake → [WaitForRequest:
 //   first byte (idle_timeout; header_timeout for the first request) → header (header_timeout in
-//   total) → optional "100 Continue" → body (body_timeout) → Dispatch: route on the strand,
+//   total) → optional "100 Continue" → body (body_timeout) → Dispatch: route on the I/O thread,
 //   handler on a worker, response posted back (kInline: handler on the I/O thread) → write] →
 //   keep-alive loop, or for a streaming response kStreaming until the stream ends, then close;
 //   graceful close (close_notify) or lingering close after an error (send side
@@ -36,7 +42,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/bind_executor.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -125,7 +130,7 @@ std::string AllowHeader(std::vector<std::string> methods) {
 class Connection;
 
 // The StreamSink of one streaming response (message.h). Producers call Write/Close/OnClose from
-// any thread; the connection (on its strand) calls Take and MarkClosed. Every transition to
+// any thread; the connection (on its I/O thread) calls Take and MarkClosed. Every transition to
 // closed happens before the connection is destroyed (~Connection marks it), so nothing is posted
 // to the server's executors after the server is gone.
 class StreamSinkImpl : public StreamSink {
@@ -227,7 +232,7 @@ class StreamSinkImpl : public StreamSink {
     flush_posted_ = true;
     return true;
   }
-  // Posts the connection's PumpStream to its strand, if the connection still exists. Called
+  // Posts the connection's PumpStream to its executor, if the connection still exists. Called
   // without mu_ held: dropping the last Connection reference here runs ~Connection, which calls
   // MarkClosed on this sink. The sink holds no executor of the server, so a sink that outlives
   // the server touches none of its (destroyed) services.
@@ -255,9 +260,9 @@ class ServerCore {
   ServerCore(ServerOptions options, Router router, SSL_CTX* ctx)
       : options_(std::move(options)),
         router_(std::move(router)),
-        ioc_(std::max(1, options_.io_threads)),
+        iocs_(MakeContexts(options_.io_threads)),
         ssl_ctx_(ctx),
-        strand_(net::make_strand(ioc_)),
+        strand_(net::make_strand(*iocs_.front())),
         acceptor_(strand_),
         grace_timer_(strand_),
         accept_retry_timer_(strand_),
@@ -293,16 +298,26 @@ class ServerCore {
   std::vector<std::shared_ptr<Connection>> Snapshot();
   void JoinThreads();
 
+  // One single-threaded io_context per I/O thread (at least one).
+  static std::vector<std::unique_ptr<net::io_context>> MakeContexts(int io_threads) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (int i = 0; i < std::max(1, io_threads); ++i) {
+      out.push_back(std::make_unique<net::io_context>(BOOST_ASIO_CONCURRENCY_HINT_1));
+    }
+    return out;
+  }
+
   const ServerOptions options_;
   const Router router_;
-  net::io_context ioc_;
+  std::vector<std::unique_ptr<net::io_context>> iocs_;
+  size_t next_ioc_ = 0;  // round-robin for accepted connections; on strand_
   ssl::context ssl_ctx_;
   net::strand<net::io_context::executor_type> strand_;  // acceptor and timers
   tcp::acceptor acceptor_;
   net::steady_timer grace_timer_;
   net::steady_timer accept_retry_timer_;
   tcp::endpoint bound_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   net::thread_pool workers_;
   std::vector<std::thread> io_threads_;
   std::atomic<bool> shutting_down_{false};
@@ -971,14 +986,13 @@ void ServerCore::Run() {
     std::lock_guard<std::mutex> lock(mu_);
     accept_loop_done_ = false;
   }
-  work_.emplace(ioc_.get_executor());
+  for (auto& ioc : iocs_) work_.push_back(net::make_work_guard(*ioc));
   net::post(strand_, [this] { Accept(); });
-  int n = std::max(1, options_.io_threads);
-  for (int i = 0; i < n; ++i) {
-    io_threads_.emplace_back([this] {
+  for (auto& ioc : iocs_) {
+    io_threads_.emplace_back([this, &ioc = *ioc] {
       while (true) {
         try {
-          ioc_.run();
+          ioc.run();
           return;
         } catch (const std::exception& e) {
           ByokLogger()->error("http I/O thread: unexpected exception: {}", e.what());
@@ -990,8 +1004,9 @@ void ServerCore::Run() {
 }
 
 void ServerCore::Accept() {
+  net::io_context& ioc = *iocs_[next_ioc_++ % iocs_.size()];
   acceptor_.async_accept(
-      net::make_strand(ioc_),
+      ioc.get_executor(),
       net::bind_executor(strand_, [this](const error_code& ec, tcp::socket socket) {
         OnAccept(ec, std::move(socket));
       }));
@@ -1018,7 +1033,7 @@ void ServerCore::OnAccept(const error_code& ec, tcp::socket socket) {
   tcp::endpoint remote = socket.remote_endpoint(ignored);
   auto conn = std::make_shared<Connection>(*this, std::move(socket), FormatEndpoint(remote));
   if (TryRegister(conn)) {
-    net::dispatch(conn->executor(), [conn] { conn->Start(); });
+    net::post(conn->executor(), [conn] { conn->Start(); });
   }
   // else: over max_connections (or shutting down); the socket closes with `conn`.
   Accept();
@@ -1099,8 +1114,8 @@ void ServerCore::Wait() {
 }
 
 void ServerCore::JoinThreads() {
-  work_.reset();
-  ioc_.stop();
+  work_.clear();
+  for (auto& ioc : iocs_) ioc->stop();
   for (std::thread& t : io_threads_) t.join();
   io_threads_.clear();
   workers_.join();

@@ -95,7 +95,9 @@ struct ServerOptions {
   // request's first byte.
   std::chrono::milliseconds handshake_timeout{10000}, header_timeout{10000}, body_timeout{60000},
       idle_timeout{120000};
-  int io_threads = 2;      // Asio threads (network I/O only); at least 1 is used
+  // Asio threads (network I/O and kInline handlers), each with its own event loop; a connection
+  // stays on the thread it was given at accept (round-robin). At least 1 is used.
+  int io_threads = 2;
   int worker_threads = 8;  // handlers run here, never on I/O threads; at least 1 is used
 };
 
