@@ -16,17 +16,22 @@
 namespace byok::audit {
 namespace {
 
-constexpr std::string_view kPrefix = "/byok/audit";
-constexpr std::string_view kType = "byok.audit";
+constexpr std::string_view kLog = "audit";
 constexpr size_t kPage = 1000;
 
 int64_t UnixNanos(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-// "/byok/audit/{20-digit unix-ns}" — every id of a record at or after t sorts after this.
+// "{20-digit unix-ns}": every key of a record at or after t sorts after this, every key of an
+// earlier record before it.
 std::string TimeKey(TimePoint t) {
-  return fmt::format("{}/{:020}", kPrefix, std::max<int64_t>(0, UnixNanos(t)));
+  return fmt::format("{:020}", std::max<int64_t>(0, UnixNanos(t)));
+}
+
+// "{20-digit unix-ns}-{8-digit seq}"
+std::string RecordKey(TimePoint t, uint64_t seq) {
+  return fmt::format("{}-{:08}", TimeKey(t), seq);
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -89,16 +94,17 @@ class AuditLogImpl final : public AuditLog {
     lo.limit = kPage;
     if (q.since) lo.after = TimeKey(*q.since);
     while (true) {
-      std::vector<store::Resource> page;
+      std::vector<store::LogEntry> page;
       BYOK_TRY(store::RunInReadTransaction(store_, [&](store::Transaction& tx) -> Status {
-        BYOK_ASSIGN_OR_RETURN(page, tx.ListByPrefix(kPrefix, lo));
+        BYOK_ASSIGN_OR_RETURN(page, tx.ListLog(kLog, lo));
         return Status::Ok();
       }));
-      for (const store::Resource& res : page) {
-        if (!EqualsIgnoreCase(res.type, kType)) continue;
-        auto r = FromJson(res.body);
+      for (const store::LogEntry& entry : page) {
+        auto json = nlohmann::json::parse(entry.value, nullptr, /*allow_exceptions=*/false);
+        auto r = FromJson(json);
         if (!r.ok()) {
-          spdlog::warn("audit: skipping unreadable record {}: {}", res.id, r.status().ToString());
+          spdlog::warn("audit: skipping unreadable record {}: {}", entry.key,
+                       r.status().ToString());
           continue;
         }
         if (q.since && r->time < *q.since) continue;
@@ -107,31 +113,23 @@ class AuditLogImpl final : public AuditLog {
         if (q.limit != 0 && out.size() >= q.limit) return out;
       }
       if (page.size() < kPage) break;
-      lo.after = page.back().id;
+      lo.after = page.back().key;
     }
     return out;
   }
 
   Result<int> Prune() override {
     const std::string cutoff = TimeKey(clock_.Now() - options_.retention);
+    const size_t batch = std::max<size_t>(1, options_.prune_batch);
     int total = 0;
     while (true) {
-      int n = 0;
-      bool more = false;
+      int64_t n = 0;
       BYOK_TRY(store::RunInTransaction(store_, [&](store::Transaction& tx) -> Status {
-        store::ListOptions lo;
-        lo.limit = kPage;
-        BYOK_ASSIGN_OR_RETURN(std::vector<store::Resource> page, tx.ListByPrefix(kPrefix, lo));
-        for (const store::Resource& res : page) {
-          if (store::NormalizeId(res.id) >= cutoff) break;
-          BYOK_TRY(tx.Delete(res.id));
-          ++n;
-        }
-        more = page.size() == kPage && n == static_cast<int>(page.size());
+        BYOK_ASSIGN_OR_RETURN(n, tx.TrimLog(kLog, cutoff, batch));
         return Status::Ok();
       }));
-      total += n;
-      if (!more) break;
+      total += static_cast<int>(n);
+      if (n < static_cast<int64_t>(batch)) break;
     }
     if (total > 0) spdlog::info("audit: pruned {} records older than the retention", total);
     return total;
@@ -161,15 +159,8 @@ class AuditLogImpl final : public AuditLog {
   // retries them), unless that would overflow it.
   Status WriteBatch(std::vector<Pending>& batch) {
     Status s = store::RunInTransaction(store_, [&](store::Transaction& tx) -> Status {
-      tx.MarkCacheNeutral();  // append-only records: no cache reads them
       for (const Pending& p : batch) {
-        store::Resource res;
-        res.id = fmt::format("{}/{:020}-{:08}", kPrefix,
-                             std::max<int64_t>(0, UnixNanos(p.record.time)), p.seq);
-        res.type = std::string(kType);
-        res.parent_id = std::string(kPrefix);
-        res.body = ToJson(p.record);
-        BYOK_TRY(tx.Create(std::move(res)).status());  // ids are unique: no read first
+        BYOK_TRY(tx.AppendLog(kLog, RecordKey(p.record.time, p.seq), ToJson(p.record).dump()));
       }
       return Status::Ok();
     });
@@ -204,7 +195,7 @@ class AuditLogImpl final : public AuditLog {
   std::mutex mu_;        // guards queue_, seq_, stop_
   std::condition_variable cv_;
   std::deque<Pending> queue_;
-  // Starts at a random point: ids stay unique even if a restarted process meets an old
+  // Starts at a random point: keys stay unique even if a restarted process meets an old
   // timestamp (the wall clock stepped back), since records are inserted without a read.
   uint64_t seq_ = std::random_device{}() % 100000000;
   bool stop_ = false;

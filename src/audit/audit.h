@@ -8,8 +8,9 @@
 // docs/ARCHITECTURE.md); a full queue (options.max_queue) drops the oldest pending records and
 // counts them (dropped()), logging a warning.
 //
-// Storage: resources "/byok/audit/{20-digit unix-ns}-{8-digit seq}" of type "byok.audit", so id
-// order is time order. Retention: records older than options.retention are deleted by Prune().
+// Storage: the store's append-only log "audit" (store.h), one entry per record: key
+// "{20-digit unix-ns}-{8-digit seq}" (key order is time order, then append order), value the
+// record's JSON (ToJson). Retention: records older than options.retention are deleted by Prune().
 //
 // Thread safety: thread-safe.
 #pragma once
@@ -57,6 +58,7 @@ struct Options {
   size_t max_batch = 2000;
   size_t max_queue = 200000;
   std::chrono::hours retention{24 * 90};
+  size_t prune_batch = 10000;  // records Prune() deletes per transaction (at least 1)
 };
 
 class AuditLog {

@@ -86,6 +86,16 @@ class TransactionBackend {
   virtual Status PutMeta(const std::string& key, std::string_view value) = 0;
   virtual Result<bool> DeleteMeta(const std::string& key) = 0;
 
+  // Append-only logs. AppendLogEntry: kAlreadyExists if (log, key) exists. ListLogEntries: key >
+  // after, at most limit (0 = unlimited). TrimLogEntries: deletes the entries with key < before,
+  // the smallest `limit` of them when limit > 0; returns the count.
+  virtual Status AppendLogEntry(const std::string& log, const std::string& key,
+                                std::string_view value) = 0;
+  virtual Result<std::vector<LogEntry>> ListLogEntries(const std::string& log,
+                                                       const std::string& after, size_t limit) = 0;
+  virtual Result<int64_t> TrimLogEntries(const std::string& log, const std::string& before,
+                                         size_t limit) = 0;
+
   // Ends the transaction. After Commit (successful or not) or Rollback the backend is finished;
   // a failed Commit must leave nothing committed. Rollback never fails (it may discard the
   // underlying connection instead).

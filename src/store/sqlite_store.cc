@@ -61,6 +61,20 @@ CREATE TABLE meta (
   value BLOB NOT NULL
 );
 )sql"},
+    {2, "append-only logs; audit records move there", R"sql(
+CREATE TABLE log_entries (
+  log   TEXT NOT NULL,
+  key   TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (log, key)
+) WITHOUT ROWID;
+-- Schema 1 kept each audit record as a resource '/byok/audit/{key}' of type 'byok.audit'; the
+-- audit log (src/audit) now keeps them in the log 'audit' under the same key.
+INSERT INTO log_entries (log, key, value)
+  SELECT 'audit', substr(norm_id, 13), CAST(body AS BLOB) FROM resources
+  WHERE norm_type = 'byok.audit' AND substr(norm_id, 1, 12) = '/byok/audit/';
+DELETE FROM resources WHERE norm_type = 'byok.audit' AND substr(norm_id, 1, 12) = '/byok/audit/';
+)sql"},
 };
 
 constexpr bool MigrationsAreContiguous() {
@@ -387,6 +401,58 @@ class SqliteTxn final : public TransactionBackend {
       BYOK_TRY(stmt->BindText(1, key));
       BYOK_TRY(stmt->Run());
       return sqlite3_changes64(conn_->db()) > 0;
+    });
+  }
+
+  Status AppendLogEntry(const std::string& log, const std::string& key,
+                        std::string_view value) override {
+    return Guarded([&]() -> Status {
+      BYOK_ASSIGN_OR_RETURN(
+          auto stmt,
+          conn_->Prepare("INSERT INTO log_entries (log, key, value) VALUES (?1, ?2, ?3)"));
+      BYOK_TRY(stmt->BindText(1, log));
+      BYOK_TRY(stmt->BindText(2, key));
+      BYOK_TRY(stmt->BindBlob(3, {reinterpret_cast<const uint8_t*>(value.data()), value.size()}));
+      Status s = stmt->Run();
+      if (s.Is(StatusCode::kAlreadyExists)) {
+        return Status::AlreadyExists(fmt::format("log '{}' already has key '{}'", log, key));
+      }
+      return s;
+    });
+  }
+
+  Result<std::vector<LogEntry>> ListLogEntries(const std::string& log, const std::string& after,
+                                               size_t limit) override {
+    return Guarded([&]() -> Result<std::vector<LogEntry>> {
+      BYOK_ASSIGN_OR_RETURN(auto stmt,
+                            conn_->Prepare("SELECT key, value FROM log_entries WHERE log = ?1 AND "
+                                           "key > ?2 ORDER BY key LIMIT ?3"));
+      BYOK_TRY(stmt->BindText(1, log));
+      BYOK_TRY(stmt->BindText(2, after));
+      BYOK_TRY(stmt->BindInt(3, limit == 0 ? -1 : static_cast<int64_t>(limit)));
+      std::vector<LogEntry> out;
+      while (true) {
+        BYOK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+        if (!row) break;
+        std::vector<uint8_t> v = stmt->ColumnBlob(1);
+        out.push_back(LogEntry{stmt->ColumnText(0), std::string(v.begin(), v.end())});
+      }
+      return out;
+    });
+  }
+
+  Result<int64_t> TrimLogEntries(const std::string& log, const std::string& before,
+                                 size_t limit) override {
+    return Guarded([&]() -> Result<int64_t> {
+      BYOK_ASSIGN_OR_RETURN(
+          auto stmt,
+          conn_->Prepare("DELETE FROM log_entries WHERE log = ?1 AND key IN (SELECT key FROM "
+                         "log_entries WHERE log = ?1 AND key < ?2 ORDER BY key LIMIT ?3)"));
+      BYOK_TRY(stmt->BindText(1, log));
+      BYOK_TRY(stmt->BindText(2, before));
+      BYOK_TRY(stmt->BindInt(3, limit == 0 ? -1 : static_cast<int64_t>(limit)));
+      BYOK_TRY(stmt->Run());
+      return static_cast<int64_t>(sqlite3_changes64(conn_->db()));
     });
   }
 

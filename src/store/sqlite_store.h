@@ -33,7 +33,7 @@
 namespace byok::store {
 
 // The schema version this build creates and understands.
-inline constexpr int kSqliteSchemaVersion = 1;
+inline constexpr int kSqliteSchemaVersion = 2;
 inline constexpr char kSqliteDbFileName[] = "byok.db";
 
 struct SqliteOptions {

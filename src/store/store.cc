@@ -101,6 +101,14 @@ Result<std::vector<Resource>> ToResources(std::vector<ResourceRecord> recs) {
   return out;
 }
 
+Status CheckLogString(std::string_view what, std::string_view s) {
+  if (s.empty()) return Status::InvalidArgument(fmt::format("log {} must not be empty", what));
+  if (s.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument(fmt::format("log {} must not contain NUL", what));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string NormalizeId(std::string_view id) {
@@ -326,6 +334,29 @@ Status Transaction::DeleteMeta(std::string_view key) {
   BYOK_ASSIGN_OR_RETURN(bool deleted, backend_->DeleteMeta(std::string(key)));
   if (!deleted) return Status::NotFound(fmt::format("meta key '{}' not found", key));
   return Status::Ok();
+}
+
+Status Transaction::AppendLog(std::string_view log, std::string_view key, std::string_view value) {
+  // Not CheckWritable(): a log write does not count as a write for change_generation().
+  BYOK_TRY(CheckOpen());
+  if (read_only_) return Status::FailedPrecondition("write in a read-only transaction");
+  BYOK_TRY(CheckLogString("name", log));
+  BYOK_TRY(CheckLogString("key", key));
+  return backend_->AppendLogEntry(std::string(log), std::string(key), value);
+}
+
+Result<std::vector<LogEntry>> Transaction::ListLog(std::string_view log,
+                                                   const ListOptions& options) {
+  BYOK_TRY(CheckOpen());
+  BYOK_TRY(CheckLogString("name", log));
+  return backend_->ListLogEntries(std::string(log), options.after, options.limit);
+}
+
+Result<int64_t> Transaction::TrimLog(std::string_view log, std::string_view before, size_t limit) {
+  BYOK_TRY(CheckOpen());
+  if (read_only_) return Status::FailedPrecondition("write in a read-only transaction");
+  BYOK_TRY(CheckLogString("name", log));
+  return backend_->TrimLogEntries(std::string(log), std::string(before), limit);
 }
 
 Status Transaction::Commit() {

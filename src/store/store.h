@@ -83,8 +83,15 @@ std::string NormalizeId(std::string_view id);
 struct ListOptions {
   // At most this many results; 0 means no limit.
   size_t limit = 0;
-  // Only results sorting strictly after this id (any case) or secret name; empty = from the start.
+  // Only results sorting strictly after this id (any case), secret name or log key; empty = from
+  // the start.
   std::string after;
+};
+
+// One entry of an append-only log (Transaction::AppendLog).
+struct LogEntry {
+  std::string key;
+  std::string value;
 };
 
 class TransactionBackend;
@@ -167,6 +174,22 @@ class Transaction final {
   Status PutMeta(std::string_view key, std::string_view value);
   // kNotFound if absent. Same REQUIRES as PutMeta.
   Status DeleteMeta(std::string_view key);
+
+  // ---- Append-only logs (the audit log): named sequences of (key, value) entries in key order,
+  // much cheaper per entry than resources (no etag, timestamps or secondary index; one row in a
+  // table ordered by (log, key)). Log names and keys are exact, case-sensitive, non-empty byte
+  // strings without NUL (kInvalidArgument otherwise) and sort in byte order, so fixed-width
+  // numeric keys give numeric order. Values are arbitrary bytes. Log writes never advance
+  // Store::change_generation(): no cache depends on them. ----
+
+  // Adds an entry. kAlreadyExists if the log has that key.
+  Status AppendLog(std::string_view log, std::string_view key, std::string_view value);
+  // The entries whose key sorts after options.after (a key), in key order, at most
+  // options.limit.
+  Result<std::vector<LogEntry>> ListLog(std::string_view log, const ListOptions& options = {});
+  // Deletes the entries whose key sorts before `before` — only the first `limit` of them when
+  // limit > 0 — and returns how many were deleted.
+  Result<int64_t> TrimLog(std::string_view log, std::string_view before, size_t limit = 0);
 
   // ---- Completion. ----
 

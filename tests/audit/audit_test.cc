@@ -200,7 +200,7 @@ TEST_F(AuditTest, BackgroundWriterPersistsWithoutFlush) {
   for (int i = 0; i < 30000 && !seen; ++i) {
     auto tx = store_->BeginRead();
     ASSERT_TRUE(tx.ok());
-    auto page = (*tx)->ListByType("byok.audit");
+    auto page = (*tx)->ListLog("audit");
     ASSERT_TRUE(page.ok());
     seen = !page->empty();
     if (!seen) std::this_thread::yield();
@@ -235,6 +235,7 @@ TEST_F(AuditTest, PruneDeletesRecordsOlderThanTheRetention) {
 TEST_F(AuditTest, PruneHandlesMoreThanOnePage) {
   Options o;
   o.retention = 1h;
+  o.prune_batch = 1000;
   OpenLog(o);
   for (int i = 0; i < 2500; ++i) log_->Append(Rec("v", "op"));
   ASSERT_TRUE(log_->Flush().ok());

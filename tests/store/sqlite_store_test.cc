@@ -36,12 +36,12 @@ TEST_F(SqliteStoreTest, FreshDatabaseLayout) {
   RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
   EXPECT_THAT(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"),
-              ElementsAre("meta", "resources", "schema_migrations", "secrets"));
+              ElementsAre("log_entries", "meta", "resources", "schema_migrations", "secrets"));
   EXPECT_THAT(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE "
                          "'sqlite_autoindex%' ORDER BY name"),
               ElementsAre("resources_by_parent", "resources_by_type"));
   EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"),
-              ElementsAre("1"));
+              ElementsAre("1", "2"));
   EXPECT_OK(store_->CheckIntegrity());
 }
 
