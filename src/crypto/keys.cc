@@ -5,6 +5,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include "crypto/ctx_pool.h"
 #include "crypto/openssl_util.h"
 
 namespace byok::crypto {
@@ -209,10 +210,13 @@ bool PublicKey::Equals(const PublicKey& other) const {
   return EVP_PKEY_eq(pkey_.get(), other.pkey_.get()) == 1;
 }
 
+PublicKey::PublicKey() : ctx_pool_(std::make_shared<internal::PkeyCtxPool>()) {}
+
 PublicKey PublicKey::Clone() const {
   PublicKey copy;
   if (valid() && EVP_PKEY_up_ref(pkey_.get()) == 1) {
     copy.pkey_.reset(pkey_.get());
+    copy.ctx_pool_ = ctx_pool_;
     copy.type_ = type_;
     copy.bits_ = bits_;
     copy.curve_ = curve_;
@@ -277,10 +281,13 @@ Result<SecretBytes> PrivateKey::ToPem() const {
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(len)));
 }
 
+PrivateKey::PrivateKey() : ctx_pool_(std::make_shared<internal::PkeyCtxPool>()) {}
+
 PrivateKey PrivateKey::Clone() const {
   PrivateKey copy;
   if (valid() && EVP_PKEY_up_ref(pkey_.get()) == 1) {
     copy.pkey_.reset(pkey_.get());
+    copy.ctx_pool_ = ctx_pool_;
     copy.public_ = public_.Clone();
   }
   return copy;

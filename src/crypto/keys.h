@@ -34,6 +34,10 @@
 
 namespace byok::crypto {
 
+namespace internal {
+class PkeyCtxPool;  // crypto/ctx_pool.h
+}
+
 enum class KeyType { kRsa, kEc };
 enum class Curve { kP256, kP384, kP521 };
 
@@ -88,12 +92,16 @@ class PublicKey {
   // Borrowed pointer for other byok modules that talk to OpenSSL directly (e.g. TLS). Do not
   // modify the key through it. nullptr when !valid().
   EVP_PKEY* get() const { return pkey_.get(); }
+  // Initialized operation contexts on this key, shared with its clones (crypto module only).
+  // REQUIRES: valid().
+  internal::PkeyCtxPool& ctx_pool() const { return *ctx_pool_; }
 
  private:
-  PublicKey() = default;
+  PublicKey();
   friend class PrivateKey;
 
   std::unique_ptr<EVP_PKEY, EvpPkeyDeleter> pkey_;
+  std::shared_ptr<internal::PkeyCtxPool> ctx_pool_;
   KeyType type_ = KeyType::kRsa;
   int bits_ = 0;
   std::optional<Curve> curve_;
@@ -126,15 +134,19 @@ class PrivateKey {
   PrivateKey Clone() const;
   // Borrowed pointer (e.g. for SSL_CTX_use_PrivateKey). nullptr when !valid().
   EVP_PKEY* get() const { return pkey_.get(); }
+  // Initialized private-key operation contexts, shared with its clones (crypto module only).
+  // REQUIRES: valid().
+  internal::PkeyCtxPool& ctx_pool() const { return *ctx_pool_; }
 
  private:
-  PrivateKey() = default;
+  PrivateKey();
   // Takes ownership of pkey; runs the consistency check when `check`.
   static Result<PrivateKey> Adopt(EVP_PKEY* pkey, bool check);
   friend Result<PrivateKey> GenerateRsaKey(int bits);
   friend Result<PrivateKey> GenerateEcKey(Curve curve);
 
   std::unique_ptr<EVP_PKEY, EvpPkeyDeleter> pkey_;
+  std::shared_ptr<internal::PkeyCtxPool> ctx_pool_;
   PublicKey public_;
 };
 

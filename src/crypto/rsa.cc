@@ -2,6 +2,7 @@
 
 #include <openssl/rsa.h>
 
+#include "crypto/ctx_pool.h"
 #include "crypto/openssl_util.h"
 
 namespace byok::crypto {
@@ -9,6 +10,7 @@ namespace {
 
 using internal::ErrorQueueGuard;
 using internal::OpenSslError;
+using internal::PkeyCtxPool;
 using internal::PkeyCtxPtr;
 
 // Sets the padding parameters on an encrypt/decrypt context.
@@ -26,6 +28,28 @@ bool SetPadding(EVP_PKEY_CTX* ctx, RsaPadding padding) {
              EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1;
   }
   return false;
+}
+
+enum class Op { kEncrypt, kDecrypt };
+
+// The key's context pool slot for op with padding: 0..5.
+int Slot(Op op, RsaPadding padding) {
+  return (op == Op::kDecrypt ? 3 : 0) + static_cast<int>(padding);
+}
+
+// A context initialized for op with padding: an idle one from the key's pool, else a new one.
+// Give it back with PkeyCtxPool::Put(Slot(op, padding), ...) once the operation succeeded.
+Result<PkeyCtxPtr> AcquireCtx(EVP_PKEY* pkey, PkeyCtxPool& pool, Op op, RsaPadding padding) {
+  if (PkeyCtxPtr idle = pool.Take(Slot(op, padding))) return idle;
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  if (!ctx ||
+      (op == Op::kEncrypt ? EVP_PKEY_encrypt_init(ctx.get()) : EVP_PKEY_decrypt_init(ctx.get())) !=
+          1 ||
+      !SetPadding(ctx.get(), padding)) {
+    return OpenSslError(StatusCode::kInternal,
+                        op == Op::kEncrypt ? "RSA encrypt init failed" : "RSA decrypt init failed");
+  }
+  return ctx;
 }
 
 }  // namespace
@@ -66,10 +90,8 @@ Result<std::vector<uint8_t>> RsaEncrypt(const PublicKey& key, RsaPadding padding
   if (plaintext.size() > RsaMaxPlaintextSize(key.bits(), padding)) {
     return Status::InvalidArgument("plaintext too long for this RSA key and padding");
   }
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1 || !SetPadding(ctx.get(), padding)) {
-    return OpenSslError(StatusCode::kInternal, "RSA encrypt init failed");
-  }
+  BYOK_ASSIGN_OR_RETURN(PkeyCtxPtr ctx,
+                        AcquireCtx(key.get(), key.ctx_pool(), Op::kEncrypt, padding));
   // OpenSSL wants a non-null input pointer even for an empty message.
   static const uint8_t kEmpty = 0;
   const uint8_t* in = plaintext.empty() ? &kEmpty : plaintext.data();
@@ -82,6 +104,7 @@ Result<std::vector<uint8_t>> RsaEncrypt(const PublicKey& key, RsaPadding padding
     return OpenSslError(StatusCode::kInternal, "RSA encrypt failed");
   }
   out.resize(out_len);
+  key.ctx_pool().Put(Slot(Op::kEncrypt, padding), std::move(ctx));
   return out;
 }
 
@@ -95,10 +118,8 @@ Result<SecretBytes> RsaDecrypt(const PrivateKey& key, RsaPadding padding,
   if (ciphertext.size() != k) {
     return Status::InvalidArgument("RSA ciphertext length does not match the key size");
   }
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1 || !SetPadding(ctx.get(), padding)) {
-    return OpenSslError(StatusCode::kInternal, "RSA decrypt init failed");
-  }
+  BYOK_ASSIGN_OR_RETURN(PkeyCtxPtr ctx,
+                        AcquireCtx(key.get(), key.ctx_pool(), Op::kDecrypt, padding));
   SecretBytes out(k);
   size_t out_len = out.size();
   if (EVP_PKEY_decrypt(ctx.get(), out.data(), &out_len, ciphertext.data(), ciphertext.size()) !=
@@ -108,6 +129,7 @@ Result<SecretBytes> RsaDecrypt(const PrivateKey& key, RsaPadding padding,
     return Status::DataLoss("RSA decryption failed");
   }
   if (out_len > out.size()) return Status::Internal("RSA decrypt overflow");
+  key.ctx_pool().Put(Slot(Op::kDecrypt, padding), std::move(ctx));
   SecretBytes result(out.span().first(out_len));
   return result;
 }

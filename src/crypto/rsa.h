@@ -4,7 +4,8 @@
 // PKCS#1 v1.5 decryption, implicit rejection where the OpenSSL build has it (3.2+: a bad padding
 // then yields a deterministic pseudo-random plaintext instead of an error, see RsaDecrypt).
 //
-// Thread safety: stateless functions; concurrent calls on the same key are safe.
+// Thread safety: concurrent calls on the same key are safe. Initialized contexts are reused through
+// the key's pool (crypto/ctx_pool.h); a context goes back only after a successful operation.
 // REQUIRES: an RSA key (an EC key is InvalidArgument); inputs may be hostile.
 #pragma once
 

@@ -2,6 +2,7 @@
 
 #include <openssl/rsa.h>
 
+#include "crypto/ctx_pool.h"
 #include "crypto/openssl_util.h"
 
 namespace byok::crypto {
@@ -11,6 +12,7 @@ using internal::BnPtr;
 using internal::EcdsaSigPtr;
 using internal::ErrorQueueGuard;
 using internal::OpenSslError;
+using internal::PkeyCtxPool;
 using internal::PkeyCtxPtr;
 
 constexpr struct {
@@ -121,6 +123,22 @@ Result<std::vector<uint8_t>> JoseToDer(std::span<const uint8_t> jose) {
   return out;
 }
 
+// The key's context pool slot for alg (crypto/ctx_pool.h): 6..14.
+int Slot(SignatureAlgorithm alg) { return 6 + static_cast<int>(alg); }
+
+// A context initialized for signing (or verifying) with alg: an idle one from the key's pool,
+// else a new one. Give it back with PkeyCtxPool::Put(Slot(alg), ...) once the operation succeeded.
+Result<PkeyCtxPtr> AcquireCtx(EVP_PKEY* pkey, PkeyCtxPool& pool, bool sign,
+                              SignatureAlgorithm alg) {
+  if (PkeyCtxPtr idle = pool.Take(Slot(alg))) return idle;
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  if (!ctx || (sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) != 1 ||
+      !SetUp(ctx.get(), alg)) {
+    return OpenSslError(StatusCode::kInternal, sign ? "sign init failed" : "verify init failed");
+  }
+  return ctx;
+}
+
 }  // namespace
 
 Result<SignatureAlgorithm> ParseSignatureAlgorithm(std::string_view name) {
@@ -211,10 +229,7 @@ Result<std::vector<uint8_t>> SignDigest(const PrivateKey& key, SignatureAlgorith
                                         std::span<const uint8_t> digest) {
   ErrorQueueGuard guard;
   BYOK_TRY(CheckArguments(key.valid(), key.type(), key.curve(), alg, digest.size()));
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 || !SetUp(ctx.get(), alg)) {
-    return OpenSslError(StatusCode::kInternal, "sign init failed");
-  }
+  BYOK_ASSIGN_OR_RETURN(PkeyCtxPtr ctx, AcquireCtx(key.get(), key.ctx_pool(), /*sign=*/true, alg));
   size_t len = 0;
   if (EVP_PKEY_sign(ctx.get(), nullptr, &len, digest.data(), digest.size()) != 1) {
     return OpenSslError(StatusCode::kInternal, "sign failed");
@@ -224,6 +239,7 @@ Result<std::vector<uint8_t>> SignDigest(const PrivateKey& key, SignatureAlgorith
     return OpenSslError(StatusCode::kInternal, "sign failed");
   }
   sig.resize(len);
+  key.ctx_pool().Put(Slot(alg), std::move(ctx));
   if (key.type() == KeyType::kEc) return DerToJose(sig, CurveByteSize(*key.curve()));
   return sig;
 }
@@ -241,11 +257,12 @@ Result<bool> VerifyDigest(const PublicKey& key, SignatureAlgorithm alg,
   } else if (signature.size() != (static_cast<size_t>(key.bits()) + 7) / 8) {
     return false;
   }
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 || !SetUp(ctx.get(), alg)) {
-    return OpenSslError(StatusCode::kInternal, "verify init failed");
+  BYOK_ASSIGN_OR_RETURN(PkeyCtxPtr ctx, AcquireCtx(key.get(), key.ctx_pool(), /*sign=*/false, alg));
+  if (EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), digest.data(), digest.size()) != 1) {
+    return false;  // the context is dropped: only one whose operation succeeded goes back
   }
-  return EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), digest.data(), digest.size()) == 1;
+  key.ctx_pool().Put(Slot(alg), std::move(ctx));
+  return true;
 }
 
 Result<std::vector<uint8_t>> SignMessage(const PrivateKey& key, SignatureAlgorithm alg,

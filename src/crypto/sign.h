@@ -11,7 +11,8 @@
 // InvalidArgument. Verification returns false for a signature that does not verify, whatever is
 // wrong with it (wrong length, altered, other key), and an error only for bad arguments.
 //
-// Thread safety: stateless functions; concurrent calls on the same key are safe.
+// Thread safety: concurrent calls on the same key are safe. Initialized contexts are reused through
+// the key's pool (crypto/ctx_pool.h); a context goes back only after a successful operation.
 // REQUIRES: a key that fits the algorithm and a digest of the hash's length (else
 // InvalidArgument); signatures may be hostile.
 #pragma once

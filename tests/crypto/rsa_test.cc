@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/encoding.h"
 #include "common/random.h"
@@ -78,6 +81,54 @@ TEST(RsaTest, RoundTripAllPaddingsAndSizes) {
       EXPECT_EQ(RsaEncrypt(pub, padding, too_long).status().code(), StatusCode::kInvalidArgument);
     }
   }
+}
+
+// Contexts come from the key's pool (crypto/ctx_pool.h), one slot per operation and padding: a
+// context set up for one padding must never serve another, and a failed decryption must not leave
+// a context behind that breaks the next call.
+TEST(RsaTest, PooledContextsKeepTheirPaddingAndSurviveFailures) {
+  const PrivateKey& key = TestRsaKey(2048);
+  PublicKey pub = key.Public();
+  const std::vector<uint8_t> plaintext = CryptoRandom().Bytes(32);
+  for (int round = 0; round < 3; ++round) {
+    for (RsaPadding padding : kAllPaddings) {
+      Result<std::vector<uint8_t>> ct = RsaEncrypt(pub, padding, plaintext);
+      ASSERT_TRUE(ct.ok()) << ct.status().ToString();
+      Result<SecretBytes> pt = RsaDecrypt(key, padding, *ct);
+      ASSERT_TRUE(pt.ok()) << RsaPaddingName(padding) << ": " << pt.status().ToString();
+      EXPECT_EQ(ToVector(*pt), plaintext);
+      // The OAEP variants differ only in their digests: decrypting one's ciphertext with the
+      // other's (pooled) context must fail.
+      if (padding != RsaPadding::kPkcs1v15) {
+        RsaPadding other = padding == RsaPadding::kOaep ? RsaPadding::kOaep256 : RsaPadding::kOaep;
+        EXPECT_EQ(RsaDecrypt(key, other, *ct).status().code(), StatusCode::kDataLoss);
+        std::vector<uint8_t> garbage(256, 0x5a);
+        EXPECT_EQ(RsaDecrypt(key, padding, garbage).status().code(), StatusCode::kDataLoss);
+      }
+    }
+  }
+}
+
+TEST(RsaTest, ConcurrentCallsOnOneKey) {
+  const PrivateKey& key = TestRsaKey(2048);
+  PublicKey pub = key.Public();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      PrivateKey clone = key.Clone();  // clones share the pool
+      for (int i = 0; i < 20; ++i) {
+        RsaPadding padding = kAllPaddings[(t + i) % 3];
+        std::vector<uint8_t> plaintext = CryptoRandom().Bytes(16 + static_cast<size_t>(i));
+        Result<std::vector<uint8_t>> ct = RsaEncrypt(pub, padding, plaintext);
+        Result<SecretBytes> pt = ct.ok() ? RsaDecrypt(i % 2 == 0 ? key : clone, padding, *ct)
+                                         : Result<SecretBytes>(ct.status());
+        if (!pt.ok() || ToVector(*pt) != plaintext) failures.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST(RsaTest, EncryptionIsRandomized) {

@@ -169,6 +169,38 @@ TEST(SignTest, RejectsBadArguments) {
 }
 
 // Keys are immutable: several threads may sign and verify with the same key at once.
+// Contexts come from the key's pool (crypto/ctx_pool.h), one slot per algorithm: a context set
+// up for PKCS#1 v1.5 must never serve PSS (or another hash), and a failed verification must not
+// leave a context behind that breaks the next call.
+TEST(SignTest, PooledContextsKeepTheirAlgorithm) {
+  const PrivateKey& key = TestRsaKey(2048);
+  PublicKey pub = key.Public();
+  std::vector<uint8_t> message = Bytes("pooled");
+  std::vector<uint8_t> first_rs256;
+  for (int round = 0; round < 3; ++round) {
+    for (SignatureAlgorithm alg :
+         {SignatureAlgorithm::kRS256, SignatureAlgorithm::kPS256, SignatureAlgorithm::kRS512}) {
+      std::string name(SignatureAlgorithmName(alg));
+      Result<std::vector<uint8_t>> sig = SignMessage(key, alg, message);
+      ASSERT_TRUE(sig.ok()) << name << ": " << sig.status().ToString();
+      if (alg == SignatureAlgorithm::kRS256) {
+        if (round == 0) first_rs256 = *sig;
+        EXPECT_EQ(*sig, first_rs256) << "PKCS#1 v1.5 is deterministic: a PSS context was reused";
+      }
+      std::vector<uint8_t> bad = *sig;
+      bad[7] ^= 1;
+      EXPECT_FALSE(*VerifyMessage(pub, alg, message, bad)) << name;
+      EXPECT_TRUE(*VerifyMessage(pub, alg, message, *sig)) << name;
+      for (SignatureAlgorithm other :
+           {SignatureAlgorithm::kRS256, SignatureAlgorithm::kPS256, SignatureAlgorithm::kRS512}) {
+        if (other != alg) {
+          EXPECT_FALSE(*VerifyMessage(pub, other, message, *sig)) << name;
+        }
+      }
+    }
+  }
+}
+
 TEST(SignTest, ConcurrentUseOfOneKey) {
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
