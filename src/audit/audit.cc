@@ -160,7 +160,11 @@ class AuditLogImpl final : public AuditLog {
   Status WriteBatch(std::vector<Pending>& batch) {
     Status s = store::RunInTransaction(store_, [&](store::Transaction& tx) -> Status {
       for (const Pending& p : batch) {
-        BYOK_TRY(tx.AppendLog(kLog, RecordKey(p.record.time, p.seq), ToJson(p.record).dump()));
+        // Fields can carry client bytes (a key name from the path): invalid UTF-8 is stored as
+        // U+FFFD rather than failing the batch (dump() would throw).
+        std::string value =
+            ToJson(p.record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        BYOK_TRY(tx.AppendLog(kLog, RecordKey(p.record.time, p.seq), value));
       }
       return Status::Ok();
     });

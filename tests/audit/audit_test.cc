@@ -170,6 +170,20 @@ TEST_F(AuditTest, DestroyingTheLogFlushesPendingRecords) {
   EXPECT_EQ(Ops(List()), (std::vector<std::string>{"KeyDelete"}));
 }
 
+// A key name comes from the request path and may be any bytes: a record with invalid UTF-8 is
+// stored with U+FFFD in its place, and the rest of its batch with it.
+TEST_F(AuditTest, InvalidUtf8IsReplacedNotFatal) {
+  OpenLog();
+  log_->Append(Rec("v", "before"));
+  log_->Append(Rec("v", "KeyGet", std::string("k\xff\xfe") + "y"));
+  log_->Append(Rec("v", "after"));
+  ASSERT_TRUE(log_->Flush().ok());
+  auto all = List();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1].object, "k\xEF\xBF\xBD\xEF\xBF\xBDy");
+  EXPECT_EQ(Ops(all), (std::vector<std::string>{"before", "KeyGet", "after"}));
+}
+
 TEST_F(AuditTest, WritesInBatches) {
   Options o;
   o.max_batch = 3;
