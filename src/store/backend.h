@@ -5,12 +5,12 @@
 // timestamps, If-Match, sealing and opening secrets, input validation, the root-key canary. A
 // TransactionBackend is one open database transaction and only stores and retrieves rows:
 // arguments arrive already normalized and validated, and it must not second-guess them. All
-// comparisons on keys (norm_id, norm_type, parent_norm_id, secret names, meta keys) are exact
-// byte comparisons and every list is sorted by its key in byte order (memcmp), so that pagination
-// cursors work the same on every backend. A write transaction must be serialized against every
-// other write transaction on the same database, and isolated (snapshot or serializable) from
-// readers. If the database aborts the transaction on its own (e.g. after an I/O error), every
-// later call returns kAborted.
+// comparisons on keys (norm_id, norm_type, parent_norm_id, secret names, meta keys, log names
+// and keys) are exact byte comparisons and every list is sorted by its key in byte order
+// (memcmp), so that pagination cursors work the same on every backend. A write transaction must be
+// serialized against every other write transaction on the same database, and isolated (snapshot or
+// serializable) from readers. If the database aborts the transaction on its own (e.g. after an I/O
+// error), every later call returns kAborted.
 //
 // Thread safety: a TransactionBackend is used by one thread at a time.
 #pragma once
