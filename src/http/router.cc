@@ -118,7 +118,7 @@ bool Router::MatchHost(const Route& r, std::string_view host, std::string* label
       if (!EqualsIgnoreCase(suffix, r.host)) return false;
       std::string_view l = host.substr(0, host.size() - r.host.size());
       if (l.find('.') != std::string_view::npos) return false;
-      *label = std::string(l);
+      if (label != nullptr) *label = std::string(l);
       return true;
     }
   }
@@ -133,7 +133,7 @@ bool Router::MatchPath(const Route& r, std::string_view path,
     if (s.kind == SegmentKind::kRest) {
       std::string_view rest;
       if (i < segments.size()) rest = path.substr(segments[i].data() - path.data());
-      (*params)[s.text] = std::string(rest);
+      if (params != nullptr) (*params)[s.text] = std::string(rest);
       return true;
     }
     if (i >= segments.size()) return false;
@@ -142,7 +142,7 @@ bool Router::MatchPath(const Route& r, std::string_view path,
       if (!EqualsIgnoreCase(seg, s.text)) return false;
     } else {
       if (seg.empty()) return false;
-      (*params)[s.text] = std::string(seg);
+      if (params != nullptr) (*params)[s.text] = std::string(seg);
     }
   }
   return i == segments.size();
@@ -179,11 +179,10 @@ Router::Match Router::Find(std::string_view method, std::string_view host,
   std::vector<std::string_view> segments = SplitPath(path);
   const Route* best = nullptr;
   std::set<std::string> other_methods;
+  // Matching only (no captures are copied); the winner's captures are taken once at the end.
   for (const Route& r : routes_) {
-    std::string label;
-    std::map<std::string, std::string> params;
-    if (!MatchHost(r, host, &label)) continue;
-    if (!MatchPath(r, path, segments, &params)) continue;
+    if (!MatchHost(r, host, nullptr)) continue;
+    if (!MatchPath(r, path, segments, nullptr)) continue;
     bool method_ok = r.method == "*" || r.method == method;
     if (!method_ok) {
       other_methods.insert(r.method);
@@ -200,15 +199,16 @@ Router::Match Router::Find(std::string_view method, std::string_view host,
       }
     }
     best = &r;
-    if (r.host_kind == HostKind::kWildcard) params["host_label"] = std::move(label);
-    m.params = std::move(params);
   }
   if (best != nullptr) {
+    std::string label;
+    MatchHost(*best, host, &label);
+    MatchPath(*best, path, segments, &m.params);
+    if (best->host_kind == HostKind::kWildcard) m.params["host_label"] = std::move(label);
     m.handler = &best->handler;
     m.dispatch = best->dispatch;
     return m;
   }
-  m.params.clear();
   if (!other_methods.empty()) {
     m.path_matched_other_method = true;
     m.allowed_methods.assign(other_methods.begin(), other_methods.end());

@@ -82,6 +82,7 @@ class Router {
     Dispatch dispatch = Dispatch::kWorker;
   };
 
+  // label, params: filled on a match unless null.
   static bool MatchHost(const Route& r, std::string_view host, std::string* label);
   static bool MatchPath(const Route& r, std::string_view path,
                         const std::vector<std::string_view>& segments,
