@@ -37,19 +37,16 @@ int Slot(Op op, RsaPadding padding) {
   return (op == Op::kDecrypt ? 3 : 0) + static_cast<int>(padding);
 }
 
-// A context initialized for op with padding: an idle one from the key's pool, else a new one.
-// Give it back with PkeyCtxPool::Put(Slot(op, padding), ...) once the operation succeeded.
+// A context initialized for op with padding, from the key's pool (ctx_pool.h).
 Result<PkeyCtxPtr> AcquireCtx(EVP_PKEY* pkey, PkeyCtxPool& pool, Op op, RsaPadding padding) {
-  if (PkeyCtxPtr idle = pool.Take(Slot(op, padding))) return idle;
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
-  if (!ctx ||
-      (op == Op::kEncrypt ? EVP_PKEY_encrypt_init(ctx.get()) : EVP_PKEY_decrypt_init(ctx.get())) !=
-          1 ||
-      !SetPadding(ctx.get(), padding)) {
-    return OpenSslError(StatusCode::kInternal,
-                        op == Op::kEncrypt ? "RSA encrypt init failed" : "RSA decrypt init failed");
-  }
-  return ctx;
+  return pool.Acquire(
+      Slot(op, padding), pkey,
+      [&](EVP_PKEY_CTX* ctx) {
+        return (op == Op::kEncrypt ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx)) ==
+                   1 &&
+               SetPadding(ctx, padding);
+      },
+      op == Op::kEncrypt ? "RSA encrypt init" : "RSA decrypt init");
 }
 
 }  // namespace

@@ -126,17 +126,15 @@ Result<std::vector<uint8_t>> JoseToDer(std::span<const uint8_t> jose) {
 // The key's context pool slot for alg (crypto/ctx_pool.h): 6..14.
 int Slot(SignatureAlgorithm alg) { return 6 + static_cast<int>(alg); }
 
-// A context initialized for signing (or verifying) with alg: an idle one from the key's pool,
-// else a new one. Give it back with PkeyCtxPool::Put(Slot(alg), ...) once the operation succeeded.
+// A context initialized for signing (or verifying) with alg, from the key's pool (ctx_pool.h).
 Result<PkeyCtxPtr> AcquireCtx(EVP_PKEY* pkey, PkeyCtxPool& pool, bool sign,
                               SignatureAlgorithm alg) {
-  if (PkeyCtxPtr idle = pool.Take(Slot(alg))) return idle;
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
-  if (!ctx || (sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) != 1 ||
-      !SetUp(ctx.get(), alg)) {
-    return OpenSslError(StatusCode::kInternal, sign ? "sign init failed" : "verify init failed");
-  }
-  return ctx;
+  return pool.Acquire(
+      Slot(alg), pkey,
+      [&](EVP_PKEY_CTX* ctx) {
+        return (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) == 1 && SetUp(ctx, alg);
+      },
+      sign ? "sign init" : "verify init");
 }
 
 }  // namespace
