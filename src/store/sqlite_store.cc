@@ -24,6 +24,9 @@ namespace {
 using sqlite::SqliteConn;
 using sqlite::Stmt;
 
+// The value to bind to LIMIT for a list limit: 0 (unlimited) is SQLite's -1.
+int64_t SqlLimit(size_t limit) { return limit == 0 ? -1 : static_cast<int64_t>(limit); }
+
 // ---------------------------------------------------------------------------------------------
 // Schema migrations. Append only: never edit a migration that has shipped; add the next version.
 // Each is applied exactly once, in its own transaction together with its schema_migrations row.
@@ -284,7 +287,7 @@ class SqliteTxn final : public TransactionBackend {
       BYOK_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
       int i = 0;
       for (const std::string& p : params) BYOK_TRY(stmt->BindText(++i, p));
-      BYOK_TRY(stmt->BindInt(++i, q.limit == 0 ? -1 : static_cast<int64_t>(q.limit)));
+      BYOK_TRY(stmt->BindInt(++i, SqlLimit(q.limit)));
       std::vector<ResourceRecord> out;
       for (;;) {
         BYOK_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -362,7 +365,7 @@ class SqliteTxn final : public TransactionBackend {
       BYOK_ASSIGN_OR_RETURN(auto stmt, conn_->Prepare(sql));
       int i = 0;
       for (const std::string& p : params) BYOK_TRY(stmt->BindText(++i, p));
-      BYOK_TRY(stmt->BindInt(++i, limit == 0 ? -1 : static_cast<int64_t>(limit)));
+      BYOK_TRY(stmt->BindInt(++i, SqlLimit(limit)));
       std::vector<std::string> out;
       for (;;) {
         BYOK_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -429,7 +432,7 @@ class SqliteTxn final : public TransactionBackend {
                                            "key > ?2 ORDER BY key LIMIT ?3"));
       BYOK_TRY(stmt->BindText(1, log));
       BYOK_TRY(stmt->BindText(2, after));
-      BYOK_TRY(stmt->BindInt(3, limit == 0 ? -1 : static_cast<int64_t>(limit)));
+      BYOK_TRY(stmt->BindInt(3, SqlLimit(limit)));
       std::vector<LogEntry> out;
       while (true) {
         BYOK_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -450,7 +453,7 @@ class SqliteTxn final : public TransactionBackend {
                          "log_entries WHERE log = ?1 AND key < ?2 ORDER BY key LIMIT ?3)"));
       BYOK_TRY(stmt->BindText(1, log));
       BYOK_TRY(stmt->BindText(2, before));
-      BYOK_TRY(stmt->BindInt(3, limit == 0 ? -1 : static_cast<int64_t>(limit)));
+      BYOK_TRY(stmt->BindInt(3, SqlLimit(limit)));
       BYOK_TRY(stmt->Run());
       return static_cast<int64_t>(sqlite3_changes64(conn_->db()));
     });

@@ -132,10 +132,10 @@ Status Transaction::CheckOpen() const {
   return Status::Ok();
 }
 
-Status Transaction::CheckWritable() {
+Status Transaction::CheckWritable(bool affects_caches) {
   BYOK_TRY(CheckOpen());
   if (read_only_) return Status::FailedPrecondition("write in a read-only transaction");
-  wrote_ = true;
+  if (affects_caches) wrote_ = true;
   return Status::Ok();
 }
 
@@ -337,9 +337,7 @@ Status Transaction::DeleteMeta(std::string_view key) {
 }
 
 Status Transaction::AppendLog(std::string_view log, std::string_view key, std::string_view value) {
-  // Not CheckWritable(): a log write does not count as a write for change_generation().
-  BYOK_TRY(CheckOpen());
-  if (read_only_) return Status::FailedPrecondition("write in a read-only transaction");
+  BYOK_TRY(CheckWritable(/*affects_caches=*/false));
   BYOK_TRY(CheckLogString("name", log));
   BYOK_TRY(CheckLogString("key", key));
   return backend_->AppendLogEntry(std::string(log), std::string(key), value);
@@ -353,8 +351,7 @@ Result<std::vector<LogEntry>> Transaction::ListLog(std::string_view log,
 }
 
 Result<int64_t> Transaction::TrimLog(std::string_view log, std::string_view before, size_t limit) {
-  BYOK_TRY(CheckOpen());
-  if (read_only_) return Status::FailedPrecondition("write in a read-only transaction");
+  BYOK_TRY(CheckWritable(/*affects_caches=*/false));
   BYOK_TRY(CheckLogString("name", log));
   return backend_->TrimLogEntries(std::string(log), std::string(before), limit);
 }

@@ -206,7 +206,9 @@ class Transaction final {
 
  private:
   Status CheckOpen() const;
-  Status CheckWritable();  // also notes that the transaction writes
+  // Also notes that the transaction writes, unless !affects_caches (log writes: they do not
+  // advance change_generation()).
+  Status CheckWritable(bool affects_caches = true);
 
   std::unique_ptr<TransactionBackend> backend_;
   std::shared_ptr<const StoreContext> context_;
