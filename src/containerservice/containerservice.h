@@ -84,6 +84,10 @@ struct ContainerServiceDeps {
   std::function<std::string()> api_base_url;
   // The PEM of the CA of byokd's TLS certificate (the kubeconfigs' certificate-authority-data).
   std::function<std::string()> server_ca_pem;
+  // Called with a cluster's unique id after the transaction that deleted it (and its Kubernetes
+  // objects) committed, so the owner of in-memory state about the cluster can drop it; may be
+  // empty.
+  std::function<void(std::string_view unique_id)> on_cluster_deleted;
 };
 
 // Registers the types above on `frontend`. The returned handle owns the handlers' state: keep it

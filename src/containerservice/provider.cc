@@ -90,6 +90,9 @@ void Provider::Register(gateway::Frontend& fe) {
         !s.ok() && !s.Is(StatusCode::kNotFound)) {
       return s;
     }
+    // Before the commit here: if the cascade rolls back, a watch of the cluster that resumes from
+    // an old resourceVersion gets 410 Expired and lists again, as after a restart.
+    if (self->d_.on_cluster_deleted) self->d_.on_cluster_deleted(rec->unique_id);
     return Status::Ok();
   };
   fe.Register(std::move(mc));
@@ -303,6 +306,7 @@ Status Provider::DeleteEverything(const std::string& cluster_id) {
     return Status::Ok();
   }));
   gateway::FinishResourceGroupDelete(*d_.frontend, deleted);
+  if (d_.on_cluster_deleted) d_.on_cluster_deleted(c.unique_id);
   spdlog::info("deleted managed cluster {} with its nodes and node resource group {}", c.id,
                c.node_resource_group);
   return Status::Ok();

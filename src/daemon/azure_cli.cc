@@ -103,13 +103,8 @@ nlohmann::json AzureCloudConfig(uint16_t port) {
 }
 
 Result<std::string> FindAzCompatDir() {
-#ifdef BYOK_SOURCE_DIR
-  constexpr std::string_view kSourceDir = BYOK_SOURCE_DIR;
-#else
-  constexpr std::string_view kSourceDir;
-#endif
   return FindDataDir("byok's Azure CLI compatibility directory", "BYOK_AZCOMPAT_DIR", "azcompat",
-                     kSourceDir, "python/byok_azcompat", "sitecustomize.py");
+                     BuildSourceDir(), "python/byok_azcompat", "sitecustomize.py");
 }
 
 EnvList AzureCliExports(const std::string& config_dir, const std::string& ca_file,

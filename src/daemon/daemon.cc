@@ -347,6 +347,10 @@ class DaemonImpl final : public Daemon {
     cd.nodes = nodes;
     cd.api_base_url = [this] { return kube_api_base_url(); };
     cd.server_ca_pem = [this] { return server_ca_pem_; };
+    // kube_objects_ is created after the providers (InitServices).
+    cd.on_cluster_deleted = [this](std::string_view unique_id) {
+      if (kube_objects_ != nullptr) kube_objects_->ForgetCluster(unique_id);
+    };
     clusters_ = containerservice::RegisterContainerServiceProviders(*frontend_, std::move(cd));
     return Status::Ok();
   }

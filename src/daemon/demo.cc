@@ -7,6 +7,7 @@
 #include "common/files.h"
 #include "daemon/azure_cli.h"
 #include "daemon/control.h"
+#include "daemon/process.h"
 
 namespace byok::daemon {
 namespace {
@@ -31,13 +32,8 @@ std::string AbsoluteNormal(const std::string& p) {
 }  // namespace
 
 Result<std::string> FindDemoScript() {
-#ifdef BYOK_SOURCE_DIR
-  constexpr std::string_view kSourceDir = BYOK_SOURCE_DIR;
-#else
-  constexpr std::string_view kSourceDir;
-#endif
   BYOK_ASSIGN_OR_RETURN(std::string dir, FindDataDir("byok's demo script", "BYOK_DEMO_DIR", "demo",
-                                                     kSourceDir, "demo", "walkthrough.sh"));
+                                                     BuildSourceDir(), "demo", "walkthrough.sh"));
   return dir + "/walkthrough.sh";
 }
 

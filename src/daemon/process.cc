@@ -110,6 +110,14 @@ std::string ExecutableDir() {
   return ec ? std::string() : exe.parent_path().string();
 }
 
+std::string_view BuildSourceDir() {
+#ifdef BYOK_SOURCE_DIR
+  return BYOK_SOURCE_DIR;
+#else
+  return {};
+#endif
+}
+
 Result<std::string> FindDataDir(std::string_view what, const char* env_var, std::string_view name,
                                 std::string_view source_dir, std::string_view source_subdir,
                                 std::string_view marker) {

@@ -43,6 +43,10 @@ std::vector<std::string> ChildEnvironment(const EnvList& overrides,
 // The directory of the running executable ("" if /proc/self/exe cannot be read).
 std::string ExecutableDir();
 
+// The source tree this binary was built from (compile-time BYOK_SOURCE_DIR), or "" when it was
+// built without one.
+std::string_view BuildSourceDir();
+
 // The first existing directory holding `marker` (a file name) among: $env_var (when set and
 // non-empty: it must hold the marker, else InvalidArgument); <executable dir>/../share/byok/<name>;
 // <source dir>/<source_subdir> (when source_dir is non-empty); <executable dir>/../<source_subdir>

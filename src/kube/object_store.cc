@@ -619,6 +619,15 @@ Result<ObjectStore::WatchStart> ObjectStore::Watch(std::string_view cluster_uid,
   return out;
 }
 
+void ObjectStore::ForgetCluster(std::string_view cluster_uid) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->queue_mu_);
+    impl_->recent_.erase(std::string(cluster_uid));
+  }
+  std::lock_guard<std::mutex> lock(impl_->builtins_mu_);
+  impl_->builtins_done_.erase(std::string(cluster_uid));
+}
+
 void ObjectStore::Unsubscribe(uint64_t handle) {
   std::shared_ptr<Impl::Sub> sub;
   {

@@ -53,6 +53,28 @@ std::string NodeList(const std::vector<NodeInfo>& nodes) {
   return out;
 }
 
+// A claim's persistent volume and the managed disk behind it: kVolumeNotFound when the volume
+// is gone, kNotAzureDisk when it is not backed by an Azure disk.
+struct ClaimVolume {
+  json pv;
+  std::string disk_id;
+};
+
+ApiResult<ClaimVolume> LoadVolume(ObjectStore& objects, const std::string& uid,
+                                  const std::string& pv_name, std::string_view ns,
+                                  std::string_view claim) {
+  auto pv = objects.Get(uid, KindOf("", "persistentvolumes"), "", pv_name);
+  if (!pv.ok()) {
+    if (pv.status().Is(StatusCode::kNotFound)) return MakeError(verrors::kVolumeNotFound, pv_name);
+    return Internal("read the volume", pv.status());
+  }
+  ClaimVolume out;
+  out.disk_id = VolumeDiskId(*pv);
+  if (out.disk_id.empty()) return MakeError(verrors::kNotAzureDisk, pv_name, ns, claim);
+  out.pv = std::move(pv).value();
+  return out;
+}
+
 }  // namespace
 
 std::string VolumeAttachmentName(std::string_view volume_handle, std::string_view attacher,
@@ -140,7 +162,6 @@ ApiResult<VolumeAttachResult> VolumeManager::Attach(const ClusterRecord& cluster
                                                     std::string_view caller) {
   std::lock_guard<std::mutex> serial(mu_);
   const Kind& pvcs = KindOf("", "persistentvolumeclaims");
-  const Kind& pvs = KindOf("", "persistentvolumes");
   const Kind& vas = KindOf("storage.k8s.io", "volumeattachments");
   const Kind& classes = KindOf("storage.k8s.io", "storageclasses");
   const std::string& uid = cluster.unique_id;
@@ -232,15 +253,11 @@ ApiResult<VolumeAttachResult> VolumeManager::Attach(const ClusterRecord& cluster
   }
 
   const std::string pv_name = Str(*pvc, {"spec", "volumeName"});
-  auto pv = d_.objects->Get(uid, pvs, "", pv_name);
-  if (!pv.ok()) {
-    if (pv.status().Is(StatusCode::kNotFound)) return MakeError(verrors::kVolumeNotFound, pv_name);
-    return Internal("read the volume", pv.status());
-  }
-  const std::string disk_id = VolumeDiskId(*pv);
-  if (disk_id.empty()) return MakeError(verrors::kNotAzureDisk, pv_name, ns, claim);
-  std::string handle = Str(*pv, {"spec", "csi", "volumeHandle"});
-  if (handle.empty()) handle = Str(*pv, {"spec", "azureDisk", "diskURI"});
+  auto volume = LoadVolume(*d_.objects, uid, pv_name, ns, claim);
+  if (!volume.ok()) return volume.error();
+  const std::string& disk_id = volume->disk_id;
+  std::string handle = Str(volume->pv, {"spec", "csi", "volumeHandle"});
+  if (handle.empty()) handle = Str(volume->pv, {"spec", "azureDisk", "diskURI"});
 
   auto existing = d_.objects->List(uid, vas);
   if (!existing.ok()) return Internal("list volume attachments", existing.status());
@@ -324,13 +341,9 @@ ApiResult<VolumeDetachResult> VolumeManager::Detach(const ClusterRecord& cluster
   } else {
     return Internal("read the claim", pvc.status());
   }
-  auto pv = d_.objects->Get(uid, pvs, "", pv_name);
-  if (!pv.ok()) {
-    if (pv.status().Is(StatusCode::kNotFound)) return MakeError(verrors::kVolumeNotFound, pv_name);
-    return Internal("read the volume", pv.status());
-  }
-  const std::string disk_id = VolumeDiskId(*pv);
-  if (disk_id.empty()) return MakeError(verrors::kNotAzureDisk, pv_name, ns, claim);
+  auto volume = LoadVolume(*d_.objects, uid, pv_name, ns, claim);
+  if (!volume.ok()) return volume.error();
+  const std::string disk_id = std::move(volume->disk_id);
 
   auto existing = d_.objects->List(uid, vas);
   if (!existing.ok()) return Internal("list volume attachments", existing.status());

@@ -6,7 +6,10 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -72,6 +75,10 @@ class ManagedClustersTest : public compute::test::ComputeFixture {
     cd.nodes = nodes_.get();
     cd.api_base_url = [] { return std::string("https://localhost:8443"); };
     cd.server_ca_pem = [] { return std::string("-----BEGIN CERTIFICATE-----\n"); };
+    cd.on_cluster_deleted = [this](std::string_view uid) {
+      std::lock_guard<std::mutex> lock(deleted_mu_);
+      deleted_uids_.emplace_back(uid);
+    };
     provider_ = RegisterContainerServiceProviders(*fe_, cd);
   }
 
@@ -186,6 +193,8 @@ class ManagedClustersTest : public compute::test::ComputeFixture {
   json last_error_;
   std::unique_ptr<NodeManager> nodes_;
   std::shared_ptr<void> provider_;
+  std::mutex deleted_mu_;
+  std::vector<std::string> deleted_uids_;  // what on_cluster_deleted was called with
 };
 
 TEST_F(ManagedClustersTest, CreateWithDesAndManagedOsDisks) {
@@ -621,6 +630,10 @@ TEST_F(ManagedClustersTest, DeleteRemovesEverything) {
                 EXPECT_TRUE(secrets.empty());
                 return Status::Ok();
               }).ok());
+  {
+    std::lock_guard<std::mutex> lock(deleted_mu_);
+    EXPECT_EQ(deleted_uids_, std::vector<std::string>{uid});
+  }
   EXPECT_EQ(Arm("DELETE", ClusterId("c1"), nullptr, "", kApi).status, 204);
   // The name can be used again.
   CreateCluster("c1", des_id_, "Managed", "Standard_DS2_v2", 1);
@@ -643,6 +656,9 @@ TEST_F(ManagedClustersTest, ResourceGroupDeleteTakesTheCluster) {
   auto all = nodes_->ListAll();
   ASSERT_TRUE(all.ok());
   EXPECT_TRUE(all->empty());
+  std::lock_guard<std::mutex> lock(deleted_mu_);
+  ASSERT_FALSE(deleted_uids_.empty());
+  for (const std::string& uid : deleted_uids_) EXPECT_EQ(uid, (*before)[0].cluster_unique_id);
 }
 
 TEST_F(ManagedClustersTest, DesInUseByAClusterIsNotDeleted) {

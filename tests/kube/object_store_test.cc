@@ -287,5 +287,38 @@ TEST_F(ObjectStoreTest, ChangeFeedInOrderIncludingNestedWrites) {
   EXPECT_EQ(c1.size(), 5u);
 }
 
+TEST_F(ObjectStoreTest, ForgetClusterDropsOnlyThatClustersReplay) {
+  ASSERT_TRUE(objects_->Create(kCluster, Sc(), {{"metadata", {{"name", "a"}}}}).ok());
+  ASSERT_TRUE(objects_->Create(kCluster, Sc(), {{"metadata", {{"name", "b"}}}}).ok());
+  ASSERT_TRUE(objects_->Create("c2", Sc(), {{"metadata", {{"name", "x"}}}}).ok());
+  auto noop = [](std::string_view, const WatchEvent&) {};
+  auto before = objects_->Watch(kCluster, 0, noop);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->replay.size(), 2u);
+  objects_->Unsubscribe(before->handle);
+
+  objects_->ForgetCluster(kCluster);
+  // The objects stay (deleting them is the caller's transaction); their events are not replayed.
+  auto after = objects_->Watch(kCluster, 0, noop);
+  EXPECT_EQ(after.status().code(), StatusCode::kOutOfRange) << after.status().ToString();
+  auto current = objects_->Watch(kCluster, 2, noop);
+  ASSERT_TRUE(current.ok()) << current.status().ToString();
+  EXPECT_TRUE(current->replay.empty());
+  objects_->Unsubscribe(current->handle);
+  // Another cluster keeps its replay.
+  auto other = objects_->Watch("c2", 0, noop);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(other->replay.size(), 1u);
+  objects_->Unsubscribe(other->handle);
+  // New writes of the uid are kept again.
+  ASSERT_TRUE(objects_->Create(kCluster, Sc(), {{"metadata", {{"name", "c"}}}}).ok());
+  auto resumed = objects_->Watch(kCluster, 2, noop);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  ASSERT_EQ(resumed->replay.size(), 1u);
+  EXPECT_EQ(resumed->replay[0].object["metadata"]["name"], "c");
+  objects_->Unsubscribe(resumed->handle);
+  objects_->ForgetCluster("unknown");  // no-op
+}
+
 }  // namespace
 }  // namespace byok::kube
