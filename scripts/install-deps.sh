@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config ccache clang-format git
   # libraries (see docs/ARCHITECTURE.md: Debian packages only)
   libssl-dev libsqlite3-dev libboost-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libprotobuf-dev libprotoc-dev
   # clients the tests drive
   openssl curl python3 python3-cryptography procps azure-cli
   qemu-utils libnbd-bin nbdkit nbdfuse fio fuse3  # NBD clients and peers (tests and bench/nbd)

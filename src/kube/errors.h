@@ -61,12 +61,19 @@ inline constexpr ErrorSpec kUnsupportedPatchType{
     "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
     "application/strategic-merge-patch+json"};
 
-// A create/update body that is not JSON (protobuf, YAML). Arg: none. (byok: the apiserver also
-// decodes YAML and protobuf and lists them; byok decodes JSON only, and says so.)
+// A create/update body neither JSON nor protobuf (YAML, anything else). Arg: none. (byok: the
+// apiserver also decodes YAML and lists it; byok lists what it decodes.)
 inline constexpr ErrorSpec kUnsupportedMediaType{
     "UnsupportedMediaType", 415,
     "the body of the request was in an unknown format - accepted media types include: "
-    "application/json"};
+    "application/json, application/vnd.kubernetes.protobuf"};
+
+// A protobuf body of a kind byok has no protobuf schema for (kube/protobuf.h). Args: the quoted
+// "apiVersion/kind" of the body.
+inline constexpr ErrorSpec kProtobufKindUnsupported{
+    "UnsupportedMediaType", 415,
+    "byok decodes application/vnd.kubernetes.protobuf bodies of v1 Namespace only, not {}: send "
+    "this object as application/json"};
 
 // A merge or strategic merge patch that does not apply (not an object, a bad directive): the
 // apiserver's BadRequest with the patch library's message. Arg: the message.

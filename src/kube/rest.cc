@@ -21,9 +21,11 @@
 #include "kube/errors.h"
 #include "kube/internal/path.h"
 #include "kube/internal/selector.h"
+#include "kube/media_type.h"
 #include "kube/node_objects.h"
 #include "kube/openapi.h"
 #include "kube/patch.h"
+#include "kube/protobuf.h"
 #include "kube/resources.h"
 #include "kube/status.h"
 #include "kube/table.h"
@@ -394,6 +396,16 @@ http::Response Handler::Nodes(const Target& t) {
 
 Outcome<json> Handler::ParseBody() {
   std::string ct = request_.headers.Get("Content-Type").value_or("application/json");
+  std::vector<MediaRange> media = ParseAccept(ct);
+  if (!media.empty() && media.front().type == kProtobufMediaType) {
+    auto decoded = DecodeProtobufObject(request_.body);
+    if (decoded.ok()) return std::move(decoded).value();
+    if (decoded.status().Is(StatusCode::kNotFound)) {
+      return Failure{MakeError(errors::kProtobufKindUnsupported, decoded.status().message()),
+                     nullptr};
+    }
+    return Failure{MakeError(errors::kBodyNotDecodable, decoded.status().message()), nullptr};
+  }
   auto body = ParseJsonBody(request_.body);
   if (!body.ok()) {
     if (ct.find("yaml") != std::string::npos || ct.find("protobuf") != std::string::npos) {

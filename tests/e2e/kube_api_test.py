@@ -239,7 +239,6 @@ spec:
         self.ok("delete", "pvc", "ssa")
 
     def test_namespaces(self):
-        # (`kubectl create namespace` sends protobuf, which byok does not decode: a manifest.)
         out = self.ok("create", "-f", self.write("team-a.yaml", """apiVersion: v1
 kind: Namespace
 metadata:
@@ -271,6 +270,19 @@ spec:
         # A claim in a namespace that does not exist.
         self.fails("create", "-n", "nowhere", "-f", os.path.join(self.tmp, "team-claim.yaml"),
                    needle='namespaces "nowhere" not found')
+
+    def test_create_namespace_sends_protobuf(self):
+        # kubectl's typed client posts the Namespace in the protobuf encoding.
+        r = self.check(self.kubectl("create", "namespace", "team-pb", "-v=8"))
+        self.assertIn("namespace/team-pb created", r.out)
+        self.assertIn("Content-Type: application/vnd.kubernetes.protobuf", r.err, r.explain())
+        ns = json.loads(self.ok("get", "namespace", "team-pb", "-o", "json"))
+        self.assertEqual(ns["metadata"]["name"], "team-pb")
+        self.assertEqual(ns["status"]["phase"], "Active")
+        self.fails("create", "namespace", "team-pb",
+                   needle='namespaces "team-pb" already exists')
+        self.fails("create", "namespace", "Bad_Name", needle="Invalid value")
+        self.ok("delete", "namespace", "team-pb")
 
 
 if __name__ == "__main__":
