@@ -1,16 +1,19 @@
 #include "kube/api_server.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include "common/encoding.h"
 #include "containerservice/cluster_pki.h"
 #include "containerservice/cluster_store.h"
+#include "http/errors.h"
 #include "kube/errors.h"
 #include "kube/rest.h"
 #include "kube/status.h"
@@ -102,6 +105,21 @@ http::Response ApiServer::Handle(http::Request& request) const {
   std::string rest;
   if (auto it = request.params.find("rest"); it != request.params.end()) rest = it->second;
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
+  if (rest == "healthz" || rest == "livez" || rest == "readyz") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return Error(errors::kMethodNotAllowed);
+    }
+    // The apiserver's answer when every check passes; byok's only check is that it answers.
+    std::string body = request.Query("verbose").has_value()
+                           ? fmt::format("[+]ping ok\n{} check passed\n", rest)
+                           : std::string("ok");
+    http::Response r = http::Response::Empty(200);
+    r.body = std::move(body);
+    r.headers.Set("Content-Type", "text/plain; charset=utf-8");
+    r.headers.Set("Cache-Control", "no-cache, private");
+    r.headers.Set("X-Content-Type-Options", "nosniff");
+    return r;
+  }
   if (rest == "version") {
     if (request.method != "GET" && request.method != "HEAD") {
       return Error(errors::kMethodNotAllowed);
@@ -118,11 +136,48 @@ http::Response ApiServer::Handle(http::Request& request) const {
   return Error(errors::kNotFound);
 }
 
+http::Response ApiServer::HandleUnprefixed(http::Request& request) const {
+  if (request.client_cert_der.empty()) {
+    return http::Response::Error(MakeError(http::errors::kNotFound, request.path));
+  }
+  std::optional<std::string> unique_id;
+  Status read = store::RunInReadTransaction(*deps_.store, [&](store::Transaction& txn) -> Status {
+    BYOK_ASSIGN_OR_RETURN(auto rows, txn.ListByType(containerservice::kClusterType));
+    const auto now = deps_.clock->Now();
+    for (const store::Resource& row : rows) {
+      auto cluster = containerservice::ClusterRecordFromBody(row.body);
+      if (!cluster.ok()) continue;
+      if (containerservice::VerifyClientCertificate(*cluster, request.client_cert_der, now).ok()) {
+        unique_id = cluster->unique_id;
+        break;
+      }
+    }
+    return Status::Ok();
+  });
+  if (!read.ok()) {
+    spdlog::error("kube api: cannot read the clusters: {}", read.ToString());
+    return Error(errors::kInternalError);
+  }
+  if (!unique_id) {
+    spdlog::debug("kube api: no cluster issued the client certificate of {} {}", request.method,
+                  request.path);
+    return Error(errors::kUnauthorized);
+  }
+  request.params["uniqueId"] = *unique_id;
+  request.params["rest"] = request.path.substr(std::min<size_t>(1, request.path.size()));
+  return Handle(request);
+}
+
 void AddApiServerRoutes(http::Router& router, ApiServerDeps deps) {
   auto server = std::make_shared<ApiServer>(std::move(deps));
   auto handler = [server](http::Request& r) { return server->Handle(r); };
   router.Add("*", "*", "/k8s/{uniqueId}", handler);
   router.Add("*", "*", "/k8s/{uniqueId}/{*rest}", handler);
+  auto unprefixed = [server](http::Request& r) { return server->HandleUnprefixed(r); };
+  for (const char* path : {"/api", "/api/{*rest}", "/apis", "/apis/{*rest}", "/openapi/{*rest}",
+                           "/version", "/healthz", "/livez", "/readyz"}) {
+    router.Add("*", "*", path, unprefixed);
+  }
 }
 
 }  // namespace byok::kube

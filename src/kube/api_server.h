@@ -3,6 +3,16 @@
 //
 //   *  /k8s/{uniqueId}            and  /k8s/{uniqueId}/{*rest}
 //
+// and, for `kubectl get --raw PATH` (which replaces the kubeconfig server URL's path, prefix
+// included, with PATH), the API server's own top-level paths without the prefix:
+//
+//   *  /api[/*]  /apis[/*]  /openapi/*  /version  /healthz  /livez  /readyz
+//
+// There the cluster is the one whose client CA issued the TLS client certificate (each cluster's
+// CA is tried), and the request goes on as under its prefix. Without a client certificate these
+// paths answer as before they were routed (http::errors::kNotFound, Azure's shape: ARM's clients
+// see no change); with one that no cluster issued, 401 Unauthorized Status.
+//
 // Each request, in this order:
 //   1. The cluster is found by its unique id (containerservice::FindClusterByUniqueId); none →
 //      404 NotFound Status (as for any unknown path).
@@ -16,7 +26,9 @@
 //      Status naming the cluster (byok's stand-in for AKS's unreachable endpoint), only to an
 //      authenticated caller.
 //   4. GET (or HEAD) /version → 200 version.Info for the cluster's kubernetesVersion
-//      (VersionInfo); another method on /version → 405 MethodNotAllowed Status; every other path
+//      (VersionInfo); GET (or HEAD) /healthz, /livez, /readyz → 200 "ok" (text/plain; with
+//      ?verbose, the apiserver's check list: "[+]ping ok" and "<name> check passed"); another
+//      method on these → 405 MethodNotAllowed Status; every other path
 //      goes to the REST handler (rest.h: discovery, OpenAPI, the served kinds) when deps.objects
 //      is set, else → 404 NotFound Status.
 // Errors come from kube/errors.h, rendered as Kubernetes Status objects (kube/status.h). Every
@@ -59,6 +71,9 @@ class ApiServer {
   // Serves one request whose params hold "uniqueId" and "rest" (the path after the prefix,
   // without the leading '/'; absent or empty for the prefix itself).
   http::Response Handle(http::Request& request) const;
+  // Serves one request routed without the prefix: finds the cluster by the client certificate,
+  // sets "uniqueId" and "rest" (the path without its leading '/'), then Handle.
+  http::Response HandleUnprefixed(http::Request& request) const;
 
  private:
   ApiServerDeps deps_;

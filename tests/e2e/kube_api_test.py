@@ -284,6 +284,18 @@ spec:
         self.fails("create", "namespace", "Bad_Name", needle="Invalid value")
         self.ok("delete", "namespace", "team-pb")
 
+    def test_get_raw(self):
+        # kubectl get --raw PATH drops the server URL's /k8s/{uniqueId}: byokd finds the cluster
+        # by the kubeconfig's client certificate.
+        ns = json.loads(self.ok("get", "--raw", "/api/v1/namespaces/default"))
+        self.assertEqual((ns["kind"], ns["metadata"]["name"]), ("Namespace", "default"))
+        self.assertEqual(self.ok("get", "--raw", "/readyz"), "ok")
+        self.assertIn("readyz check passed", self.ok("get", "--raw", "/readyz?verbose"))
+        version = json.loads(self.ok("get", "--raw", "/version"))
+        self.assertTrue(version["gitVersion"].startswith("v1."), version)
+        self.fails("get", "--raw", "/api/v1/namespaces/nowhere",
+                   needle='namespaces "nowhere" not found')
+
 
 if __name__ == "__main__":
     import unittest

@@ -160,8 +160,9 @@ class KubeWatchTest(AzureCliTestCase):
         self.assertIn("NotFound", r.err, r.explain())
 
     def test_raw_watch_streams_events_until_timeout_seconds(self):
-        # `kubectl get --raw` replaces the server URL's path (/k8s/{id}) with its argument, so the
-        # raw stream is read with curl and the kubeconfig's own client certificate.
+        # The raw stream read with curl (the kubeconfig's URL and client certificate), then with
+        # `kubectl get --raw` (which drops the URL's /k8s/{id}: byokd finds the cluster by the
+        # certificate).
         config = json.loads(self.check(self.kubectl("config", "view", "--raw", "-o",
                                                     "json")).out)
         server = config["clusters"][0]["cluster"]["server"]
@@ -181,3 +182,8 @@ class KubeWatchTest(AzureCliTestCase):
         self.assertIn(("ADDED", "kube-system"),
                       [(e["type"], e["object"]["metadata"]["name"]) for e in events], r.explain())
         self.assertTrue(all(e["object"]["kind"] == "Namespace" for e in events), r.explain())
+        r = self.check(self.kubectl("get", "--raw",
+                                    "/api/v1/namespaces?watch=1&timeoutSeconds=2"))
+        events = [json.loads(line) for line in r.out.splitlines() if line.strip()]
+        self.assertIn(("ADDED", "kube-system"),
+                      [(e["type"], e["object"]["metadata"]["name"]) for e in events], r.explain())

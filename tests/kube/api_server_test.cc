@@ -144,6 +144,18 @@ class ApiServerTest : public ::testing::Test {
     return server_->Handle(r);
   }
 
+  // A request without the /k8s/{uniqueId} prefix (`kubectl get --raw PATH`).
+  http::Response CallUnprefixed(const std::string& method, const std::string& path,
+                                const std::string& cert_der) {
+    http::Request r;
+    r.method = method;
+    r.path = path;
+    r.target = path;
+    r.host = "localhost";
+    r.client_cert_der = cert_der;
+    return server_->HandleUnprefixed(r);
+  }
+
   static json Body(const http::Response& r) { return json::parse(r.body, nullptr, false); }
 
   ManualClock clock_;
@@ -299,6 +311,69 @@ TEST_F(ApiServerTest, RoutesCoverThePrefixOnAnyHostAndMethod) {
   ASSERT_NE(m.handler, nullptr);
   EXPECT_EQ(m.params["rest"], "api/v1/namespaces/default/pods");
   EXPECT_NE(router.Find("GET", "localhost", "/k8s/uid-1").handler, nullptr);
+}
+
+TEST_F(ApiServerTest, HealthEndpoints) {
+  AddCluster("c1", "uid-1");
+  std::string cert = ClientCert("uid-1");
+  for (const char* rest : {"healthz", "livez", "readyz"}) {
+    auto r = Call("GET", "uid-1", rest, cert);
+    ASSERT_EQ(r.status, 200) << rest;
+    EXPECT_EQ(r.body, "ok");
+    EXPECT_EQ(r.headers.Get("Content-Type"), "text/plain; charset=utf-8");
+    EXPECT_EQ(Call("POST", "uid-1", rest, cert).status, 405) << rest;
+    EXPECT_EQ(Call("GET", "uid-1", rest, "").status, 401) << rest;
+  }
+  http::Request verbose;
+  verbose.method = "GET";
+  verbose.path = "/k8s/uid-1/readyz";
+  verbose.params = {{"uniqueId", "uid-1"}, {"rest", "readyz"}};
+  verbose.query = {{"verbose", ""}};
+  verbose.client_cert_der = cert;
+  auto r = server_->Handle(verbose);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "[+]ping ok\nreadyz check passed\n");
+}
+
+TEST_F(ApiServerTest, UnprefixedPathsFindTheClusterByItsCertificate) {
+  AddCluster("a", "uid-a", "1.24.9");
+  AddCluster("b", "uid-b", "1.25.5");
+  auto a = CallUnprefixed("GET", "/version", ClientCert("uid-a"));
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(Body(a)["minor"], "24");
+  auto b = CallUnprefixed("GET", "/version", ClientCert("uid-b", CredentialKind::kAdmin));
+  ASSERT_EQ(b.status, 200) << b.body;
+  EXPECT_EQ(Body(b)["minor"], "25");
+  EXPECT_EQ(CallUnprefixed("GET", "/readyz", ClientCert("uid-b")).body, "ok");
+  // Past the health and version paths it is the cluster's REST API (none in this fixture: 404
+  // Status, as under the prefix).
+  auto api = CallUnprefixed("GET", "/api/v1/namespaces", ClientCert("uid-a"));
+  EXPECT_EQ(api.status, 404);
+  EXPECT_EQ(Body(api)["kind"], "Status");
+
+  // No certificate: the answer of an unrouted path, in Azure's shape.
+  auto none = CallUnprefixed("GET", "/api/v1/namespaces", "");
+  EXPECT_EQ(none.status, 404);
+  EXPECT_EQ(Body(none)["error"]["code"], "NotFound");
+  // A certificate no cluster issued (or an expired one): 401 Status.
+  auto garbage = CallUnprefixed("GET", "/version", std::string(64, '\x30'));
+  EXPECT_EQ(garbage.status, 401);
+  EXPECT_EQ(Body(garbage), Unauthorized());
+  std::string cert = ClientCert("uid-a");
+  clock_.Advance(hours(24 * 365 * 2 + 48));
+  EXPECT_EQ(CallUnprefixed("GET", "/version", cert).status, 401);
+}
+
+TEST_F(ApiServerTest, UnprefixedRoutes) {
+  http::Router router;
+  AddApiServerRoutes(router, ApiServerDeps{store_.get(), &clock_});
+  for (const char* path : {"/api", "/api/v1/namespaces", "/apis", "/apis/storage.k8s.io/v1",
+                           "/openapi/v3", "/version", "/healthz", "/livez", "/readyz"}) {
+    EXPECT_NE(router.Find("GET", "localhost", path).handler, nullptr) << path;
+  }
+  for (const char* path : {"/subscriptions/s", "/apiX", "/versions", "/openapiX"}) {
+    EXPECT_EQ(router.Find("GET", "localhost", path).handler, nullptr) << path;
+  }
 }
 
 TEST(StatusTest, UnauthorizedMatchesTheApiserver) {
