@@ -746,7 +746,8 @@ json FieldValidation() {
 std::vector<json> ListParams(bool watch_param) {
   std::vector<json> p = {
       QueryParam("allowWatchBookmarks", "boolean",
-                 "Ask for BOOKMARK events in a watch. Ignored by other requests."),
+                 "Ask for BOOKMARK events in a watch (byok sends one only to end the initial "
+                 "events of sendInitialEvents). Ignored by other requests."),
       QueryParam("continue", "string",
                  "The continue token of the previous chunk of a limited list, to get the next "
                  "one."),
@@ -764,12 +765,16 @@ std::vector<json> ListParams(bool watch_param) {
                  "any, or a resourceVersion (see resourceVersionMatch)."),
       QueryParam("resourceVersionMatch", "string",
                  "How resourceVersion is applied to a list: Exact or NotOlderThan."),
+      QueryParam("sendInitialEvents", "boolean",
+                 "With watch, allowWatchBookmarks=true and resourceVersionMatch=NotOlderThan: "
+                 "the current objects as ADDED events first, then a BOOKMARK annotated "
+                 "k8s.io/initial-events-end (a streaming list)."),
       QueryParam("timeoutSeconds", "integer", "Time limit of the list or watch call."),
   };
   if (watch_param) {
     p.push_back(QueryParam("watch", "boolean",
-                           "Watch for changes instead of listing (not served by byok: watches "
-                           "are refused with MethodNotAllowed)."));
+                           "Watch for changes instead of listing: a stream of ADDED, MODIFIED, "
+                           "DELETED, BOOKMARK and ERROR events."));
   }
   return p;
 }

@@ -846,10 +846,27 @@ class WatchStream : public std::enable_shared_from_this<WatchStream> {
     }
   }
 
-  // The events before any the store callback gets: the initial ADDED events and the replay.
-  void Begin(const std::vector<WatchEvent>& initial) {
+  // Where a streaming list's initial events end: after the first `events` of Begin's list, a
+  // BOOKMARK at `resource_version`.
+  struct EndOfInitialEvents {
+    size_t events = 0;
+    int64_t resource_version = 0;
+  };
+
+  // The events before any the store callback gets: the initial ADDED events and the replay, with
+  // (sendInitialEvents) the BOOKMARK that ends the initial events between them.
+  void Begin(const std::vector<WatchEvent>& initial,
+             std::optional<EndOfInitialEvents> end_of_initial = {}) {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const WatchEvent& e : initial) pending_ += Translate(e);
+    for (size_t i = 0; i < initial.size(); ++i) {
+      if (end_of_initial && end_of_initial->events == i) {
+        pending_ += InitialEventsEnd(end_of_initial->resource_version);
+      }
+      pending_ += Translate(initial[i]);
+    }
+    if (end_of_initial && end_of_initial->events >= initial.size()) {
+      pending_ += InitialEventsEnd(end_of_initial->resource_version);
+    }
     for (const WatchEvent& e : early_) pending_ += Translate(e);
     early_.clear();
     started_ = true;
@@ -889,6 +906,18 @@ class WatchStream : public std::enable_shared_from_this<WatchStream> {
     for (const Requirement& r : c_.labels) ok = ok && Matches(r, LabelOf(shown, r.key));
     for (const Requirement& r : c_.fields) ok = ok && Matches(r, FieldOf(shown, r.key));
     return ok;
+  }
+
+  // The apiserver's bookmark after the initial events of a streaming list: an object of the
+  // watched kind with only its resourceVersion and the annotation k8s.io/initial-events-end.
+  std::string InitialEventsEnd(int64_t rv) const {
+    json object = {{"kind", c_.kind->kind},
+                   {"apiVersion", c_.kind->ApiVersion()},
+                   {"metadata",
+                    {{"resourceVersion", std::to_string(rv)},
+                     {"creationTimestamp", nullptr},
+                     {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
+    return json{{"type", "BOOKMARK"}, {"object", std::move(object)}}.dump() + "\n";
   }
 
   // The event as this watch shows it, or "" when it is not for this watch. As the apiserver: an
@@ -944,6 +973,43 @@ class WatchStream : public std::enable_shared_from_this<WatchStream> {
 constexpr int64_t kDefaultWatchTimeoutSeconds = 1800;  // the apiserver's --min-request-timeout
 constexpr int64_t kMaxWatchTimeoutSeconds = 24 * 3600;
 
+// A boolean query parameter as Go's strconv.ParseBool reads it (anything else is false).
+bool QueryTrue(const std::optional<std::string>& v) {
+  return v.has_value() &&
+         (*v == "1" || *v == "t" || *v == "T" || *v == "true" || *v == "TRUE" || *v == "True");
+}
+
+// The apiserver's ListOptions checks of a watch's streaming-list parameters (422 Invalid
+// "ListOptions.meta.k8s.io"), or nullopt.
+std::optional<Failure> WatchListOptionErrors(const http::Request& request) {
+  std::vector<FieldError> errs;
+  const std::string match = request.Query("resourceVersionMatch").value_or("");
+  if (request.Query("sendInitialEvents").has_value()) {
+    if (match != "NotOlderThan") {
+      errs.push_back({"FieldValueForbidden", "resourceVersionMatch",
+                      "Forbidden: sendInitialEvents requires setting resourceVersionMatch to "
+                      "NotOlderThan"});
+    }
+    if (!QueryTrue(request.Query("allowWatchBookmarks"))) {
+      errs.push_back({"FieldValueRequired", "allowWatchBookmarks",
+                      "Required value: sendInitialEvents requires setting allowWatchBookmarks to "
+                      "true"});
+    }
+  } else if (!match.empty()) {
+    errs.push_back({"FieldValueForbidden", "resourceVersionMatch",
+                    "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                    "sendInitialEvents is provided"});
+  }
+  if (errs.empty()) return std::nullopt;
+  json causes = json::array();
+  for (const FieldError& e : errs) {
+    causes.push_back({{"reason", e.type}, {"message", e.body}, {"field", e.field}});
+  }
+  return Failure{
+      MakeError(errors::kInvalid, "ListOptions.meta.k8s.io", "", AggregateMessage(errs)),
+      json{{"group", "meta.k8s.io"}, {"kind", "ListOptions"}, {"causes", std::move(causes)}}};
+}
+
 http::Response Handler::Watch(const Target& t) {
   if (request_.method != "GET" && request_.method != "HEAD") {
     return Error(errors::kMethodNotAllowed);
@@ -970,7 +1036,20 @@ http::Response Handler::Watch(const Target& t) {
     if (end != ts->c_str() && *end == '\0' && v > 0)
       timeout = std::min<int64_t>(v, kMaxWatchTimeoutSeconds);
   }
-  // allowWatchBookmarks is accepted; byok sends no BOOKMARK events (clients must not rely on them).
+  // Streaming lists: sendInitialEvents=true (with allowWatchBookmarks=true and
+  // resourceVersionMatch=NotOlderThan) sends the current objects as ADDED events whatever the
+  // resourceVersion (the current state is never older than it), then the BOOKMARK that ends them.
+  // allowWatchBookmarks alone is accepted; byok sends no periodic BOOKMARK events.
+  if (auto f = WatchListOptionErrors(request_)) return FailureResponse(*f);
+  const bool initial_events = QueryTrue(request_.Query("sendInitialEvents"));
+  if (initial_events && after > 0) {
+    auto current = deps_.objects->CurrentResourceVersion(cluster_.unique_id);
+    if (!current.ok()) return FailureResponse(Internal(current.status()));
+    if (after > *current) {
+      return StatusResponse(MakeError(errors::kResourceVersionTooLarge, after, *current));
+    }
+    after = -1;
+  }
 
   WatchStream::Config config;
   config.objects = deps_.objects;
@@ -994,7 +1073,13 @@ http::Response Handler::Watch(const Target& t) {
       if (!nodes.ok()) return FailureResponse(Internal(nodes.status()));
       for (json& n : *nodes) initial.push_back(WatchEvent{"ADDED", t.kind, std::move(n), 0, {}});
     }
-    stream->Begin(initial);
+    std::optional<WatchStream::EndOfInitialEvents> end_of_initial;
+    if (initial_events) {
+      auto current = deps_.objects->CurrentResourceVersion(cluster_.unique_id);
+      if (!current.ok()) return FailureResponse(Internal(current.status()));
+      end_of_initial = WatchStream::EndOfInitialEvents{initial.size(), *current};
+    }
+    stream->Begin(initial, end_of_initial);
   } else {
     int64_t from = after;
     if (after > 0) {
@@ -1004,6 +1089,7 @@ http::Response Handler::Watch(const Target& t) {
         return StatusResponse(MakeError(errors::kResourceVersionTooLarge, after, *current));
       }
     }
+    std::optional<WatchStream::EndOfInitialEvents> end_of_initial;
     if (after < 0) {
       auto list = deps_.objects->List(cluster_.unique_id, stored, t.ns);
       if (!list.ok()) return FailureResponse(Internal(list.status()));
@@ -1011,6 +1097,9 @@ http::Response Handler::Watch(const Target& t) {
         initial.push_back(WatchEvent{"ADDED", &stored, std::move(o), list->resource_version, {}});
       }
       from = list->resource_version;
+      if (initial_events) {
+        end_of_initial = WatchStream::EndOfInitialEvents{initial.size(), list->resource_version};
+      }
     }
     std::weak_ptr<WatchStream> weak = stream;
     auto started = deps_.objects->Watch(cluster_.unique_id, from,
@@ -1020,7 +1109,7 @@ http::Response Handler::Watch(const Target& t) {
     if (started.ok()) {
       stream->set_handle(started->handle);
       for (WatchEvent& e : started->replay) initial.push_back(std::move(e));
-      stream->Begin(initial);
+      stream->Begin(initial, end_of_initial);
     } else if (started.status().Is(StatusCode::kOutOfRange)) {
       stream->Fail(
           StatusObject(MakeError(errors::kResourceVersionExpired, started.status().message())));

@@ -187,3 +187,14 @@ class KubeWatchTest(AzureCliTestCase):
         events = [json.loads(line) for line in r.out.splitlines() if line.strip()]
         self.assertIn(("ADDED", "kube-system"),
                       [(e["type"], e["object"]["metadata"]["name"]) for e in events], r.explain())
+        # A streaming list (client-go's WatchList): the initial events end with a bookmark.
+        r = self.check(self.kubectl(
+            "get", "--raw", "/api/v1/namespaces?watch=1&sendInitialEvents=true&"
+            "allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=2"))
+        events = [json.loads(line) for line in r.out.splitlines() if line.strip()]
+        types = [e["type"] for e in events]
+        self.assertIn("BOOKMARK", types, r.explain())
+        at = types.index("BOOKMARK")
+        self.assertEqual(set(types[:at]), {"ADDED"}, r.explain())
+        self.assertEqual(events[at]["object"]["metadata"]["annotations"],
+                         {"k8s.io/initial-events-end": "true"}, r.explain())

@@ -368,5 +368,75 @@ TEST_F(WatchTest, UnsubscribeFromInsideTheCallbackAndAThrowingSubscriber) {
   objects_->Unsubscribe(h);
 }
 
+TEST_F(WatchTest, StreamingListEndsTheInitialEventsWithABookmark) {
+  ASSERT_TRUE(objects_->Create(cluster_.unique_id, *pvc_, Pvc("a")).ok());
+  ASSERT_TRUE(objects_->Create(cluster_.unique_id, *pvc_, Pvc("b")).ok());
+  const std::string rv = std::to_string(*objects_->CurrentResourceVersion(cluster_.unique_id));
+  const std::string streaming =
+      "api/v1/namespaces/default/persistentvolumeclaims?watch=1&sendInitialEvents=true&"
+      "allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan";
+  auto sink = Watch(streaming);
+  std::vector<json> events = sink->Events();
+  EXPECT_THAT(Summary(events), ElementsAre("ADDED a", "ADDED b", "BOOKMARK "));
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2]["object"],
+            json({{"kind", "PersistentVolumeClaim"},
+                  {"apiVersion", "v1"},
+                  {"metadata",
+                   {{"resourceVersion", rv},
+                    {"creationTimestamp", nullptr},
+                    {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}}));
+  ASSERT_TRUE(objects_->Create(cluster_.unique_id, *pvc_, Pvc("c")).ok());
+  EXPECT_THAT(Summary(sink->Events()), ElementsAre("ADDED a", "ADDED b", "BOOKMARK ", "ADDED c"));
+  sink->Close();
+
+  // A resourceVersion: the current state is never older, so it is sent whole.
+  auto again = Watch(streaming + "&resourceVersion=1");
+  EXPECT_THAT(Summary(again->Events()), ElementsAre("ADDED a", "ADDED b", "ADDED c", "BOOKMARK "));
+  again->Close();
+  EXPECT_EQ(Call(streaming + "&resourceVersion=999").status, 504);
+
+  // sendInitialEvents=false: a watch from the resourceVersion, no bookmark.
+  auto legacy = Watch(
+      "api/v1/namespaces/default/persistentvolumeclaims?watch=1&sendInitialEvents=false&"
+      "allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&resourceVersion=" +
+      rv);
+  EXPECT_THAT(Summary(legacy->Events()), ElementsAre("ADDED c"));
+  legacy->Close();
+
+  // Nodes (not stored) too.
+  auto nodes = Watch(
+      "api/v1/nodes?watch=1&sendInitialEvents=true&allowWatchBookmarks=1&"
+      "resourceVersionMatch=NotOlderThan");
+  std::vector<json> node_events = nodes->Events();
+  ASSERT_FALSE(node_events.empty());
+  EXPECT_EQ(node_events.back()["type"], "BOOKMARK");
+  EXPECT_EQ(node_events.back()["object"]["kind"], "Node");
+  nodes->Close();
+}
+
+TEST_F(WatchTest, StreamingListOptionsAreCheckedAsTheApiserverDoes) {
+  auto invalid = [&](const std::string& query) {
+    auto r = Call("api/v1/persistentvolumeclaims?watch=1&" + query);
+    EXPECT_EQ(r.status, 422) << query << " " << r.body;
+    json body = json::parse(r.body);
+    EXPECT_EQ(body["reason"], "Invalid");
+    EXPECT_EQ(body["details"]["kind"], "ListOptions");
+    EXPECT_EQ(body["details"]["group"], "meta.k8s.io");
+    return body["message"].get<std::string>();
+  };
+  EXPECT_EQ(invalid("sendInitialEvents=true&allowWatchBookmarks=true"),
+            "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: "
+            "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
+  EXPECT_EQ(invalid("sendInitialEvents=true&resourceVersionMatch=NotOlderThan"),
+            "ListOptions.meta.k8s.io \"\" is invalid: allowWatchBookmarks: Required value: "
+            "sendInitialEvents requires setting allowWatchBookmarks to true");
+  EXPECT_EQ(invalid("sendInitialEvents=true").find("ListOptions.meta.k8s.io \"\" is invalid: ["),
+            0u);
+  EXPECT_EQ(invalid("resourceVersionMatch=NotOlderThan"),
+            "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: "
+            "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
+}
+
 }  // namespace
 }  // namespace byok::kube
