@@ -2,7 +2,7 @@
 # Timed coverage-guided fuzzing with libFuzzer (clang-14). Not part of the test command.
 # Usage: scripts/fuzz.sh TARGET [SECONDS]    TARGET: a fuzz/TARGET_fuzz.cc (http_request, json_body,
 #   resource_id, jwt, jwk, duration, nbd_request, disk_header, kube_path, kube_selector,
-#   kube_patch). Only that target (and the libraries it links) is built.
+#   kube_patch, kube_protobuf). Only that target (and the libraries it links) is built.
 # New interesting inputs are added to fuzz/corpus/TARGET; crashes land in build-fuzz/crashes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

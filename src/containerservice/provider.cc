@@ -90,10 +90,11 @@ void Provider::Register(gateway::Frontend& fe) {
         !s.ok() && !s.Is(StatusCode::kNotFound)) {
       return s;
     }
-    // Before the commit here: if the cascade rolls back, a watch of the cluster that resumes from
-    // an old resourceVersion gets 410 Expired and lists again, as after a restart.
-    if (self->d_.on_cluster_deleted) self->d_.on_cluster_deleted(rec->unique_id);
     return Status::Ok();
+  };
+  mc.after_cascade_delete = [self](const store::Resource& res) {
+    auto rec = ClusterRecordFromBody(res.body);
+    if (rec.ok() && self->d_.on_cluster_deleted) self->d_.on_cluster_deleted(rec->unique_id);
   };
   fe.Register(std::move(mc));
 

@@ -220,6 +220,10 @@ class DaemonImpl final : public Daemon {
                     [keys](TimePoint now) { return keys->RunRotationPolicies(now); });
     BYOK_TRY(InitDisks(random));
     BYOK_TRY(InitAttachments(random));
+    // The clusters' Kubernetes objects (kube/object_store.h), before the providers: a cluster
+    // delete resumed at start-up tells it to forget the cluster.
+    kube_objects_ = std::make_unique<kube::ObjectStore>(
+        kube::ObjectStoreDeps{store_.get(), &clock_, &CryptoRandom()});
     BYOK_TRY(InitClusters(random));
     gateway::RegisterAuthorizationProvider(*frontend_, *rbac_);
     identity::AddIdentityRoutes(router, *identity_);
@@ -227,8 +231,6 @@ class DaemonImpl final : public Daemon {
     // The clusters' Kubernetes API servers at /k8s/{uniqueId}/... (any host), on the emulated
     // clock.
     // Their objects live in one ObjectStore (kube/object_store.h), also the provisioner's.
-    kube_objects_ = std::make_unique<kube::ObjectStore>(
-        kube::ObjectStoreDeps{store_.get(), &clock_, &CryptoRandom()});
     kube::AddApiServerRoutes(router,
                              kube::ApiServerDeps{store_.get(), &clock_, kube_objects_.get()});
     BYOK_TRY(InitProvisioner(random));
@@ -347,9 +349,9 @@ class DaemonImpl final : public Daemon {
     cd.nodes = nodes;
     cd.api_base_url = [this] { return kube_api_base_url(); };
     cd.server_ca_pem = [this] { return server_ca_pem_; };
-    // kube_objects_ is created after the providers (InitServices).
-    cd.on_cluster_deleted = [this](std::string_view unique_id) {
-      if (kube_objects_ != nullptr) kube_objects_->ForgetCluster(unique_id);
+    kube::ObjectStore* kube_objects = kube_objects_.get();  // created before this
+    cd.on_cluster_deleted = [kube_objects](std::string_view unique_id) {
+      kube_objects->ForgetCluster(unique_id);
     };
     clusters_ = containerservice::RegisterContainerServiceProviders(*frontend_, std::move(cd));
     return Status::Ok();

@@ -620,12 +620,8 @@ Result<ObjectStore::WatchStart> ObjectStore::Watch(std::string_view cluster_uid,
 }
 
 void ObjectStore::ForgetCluster(std::string_view cluster_uid) {
-  {
-    std::lock_guard<std::mutex> lock(impl_->queue_mu_);
-    impl_->recent_.erase(std::string(cluster_uid));
-  }
-  std::lock_guard<std::mutex> lock(impl_->builtins_mu_);
-  impl_->builtins_done_.erase(std::string(cluster_uid));
+  std::lock_guard<std::mutex> lock(impl_->queue_mu_);
+  impl_->recent_.erase(std::string(cluster_uid));
 }
 
 void ObjectStore::Unsubscribe(uint64_t handle) {

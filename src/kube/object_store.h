@@ -155,10 +155,11 @@ class ObjectStore {
   // fn itself it returns at once. Unknown handles are ignored.
   void Unsubscribe(uint64_t handle);
 
-  // Drops what this ObjectStore keeps in memory for a deleted cluster: its recent events (the
-  // watch replay) and its built-ins marker. Call it after the transaction that deleted the
-  // cluster's objects committed. A watch of the uid from an older resourceVersion then gets
-  // kOutOfRange, as after any restart.
+  // Drops the recent events (the watch replay, up to 1024 objects) kept in memory for a deleted
+  // cluster. Call it after the transaction that deleted the cluster's objects committed. A watch of
+  // the uid from an older resourceVersion then gets kOutOfRange, as after any restart. (The
+  // cluster's built-ins marker, a few bytes, stays: a request racing the delete must not create
+  // the built-ins of a cluster that is gone.)
   void ForgetCluster(std::string_view cluster_uid);
 
   class Impl;

@@ -18,6 +18,8 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message.h>
 
+#include "common/json.h"
+
 namespace byok::kube {
 namespace {
 
@@ -246,12 +248,11 @@ Result<json> FieldValue(const pb::Message& m, const pb::FieldDescriptor* f, int 
         return json(std::move(text));
       }
       if (type == "byok.k8s.FieldsV1") {
+        // Through the same bounds (size, nesting depth, UTF-8) as every JSON body.
         const std::string& raw = sr->GetStringReference(sub, sd->FindFieldByName("Raw"), nullptr);
-        json parsed = json::parse(raw, nullptr, /*allow_exceptions=*/false);
-        if (parsed.is_discarded()) {
-          return Status::InvalidArgument("managedFields fieldsV1 is not JSON");
-        }
-        return parsed;
+        auto parsed = ParseJsonBody(raw);
+        if (!parsed.ok()) return Status::InvalidArgument("managedFields fieldsV1 is not JSON");
+        return std::move(parsed).value();
       }
       return MessageToJson(sub);
     }
@@ -295,6 +296,10 @@ Result<json> MessageToJson(const pb::Message& m) {
 }  // namespace
 
 Result<json> DecodeProtobufObject(std::string_view body) {
+  if (body.size() > JsonLimits{}.max_bytes) {
+    return Status::InvalidArgument(
+        fmt::format("the body is larger than {} bytes", JsonLimits{}.max_bytes));
+  }
   if (body.substr(0, kMagic.size()) != kMagic) {
     return Status::InvalidArgument("the body does not start with the protobuf prefix \"k8s\\0\"");
   }
@@ -319,9 +324,11 @@ Result<json> DecodeProtobufObject(std::string_view body) {
     if (k.api_version == api_version && k.kind == kind) found = &k;
   }
   if (found == nullptr) {
-    // Quoted and escaped: the names are the client's bytes.
-    return Status::NotFound(
-        json(api_version + "/" + kind).dump(-1, ' ', false, json::error_handler_t::replace));
+    // Quoted and escaped, and cut: the names are the client's bytes.
+    constexpr size_t kMaxNamed = 256;
+    std::string named = api_version + "/" + kind;
+    if (named.size() > kMaxNamed) named = named.substr(0, kMaxNamed) + "...";
+    return Status::NotFound(json(named).dump(-1, ' ', false, json::error_handler_t::replace));
   }
   std::unique_ptr<pb::Message> object = schema.New(found->message);
   const std::string& raw = ur->GetStringReference(*unknown, ud->FindFieldByName("raw"), nullptr);

@@ -16,9 +16,10 @@
 //
 // Errors (messages meant for the client, never echoing the body):
 //   kInvalidArgument  not a protobuf object (no "k8s\0" prefix, malformed wire data, a content
-//                     encoding, a time out of range, invalid UTF-8, fieldsV1 that is not JSON)
+//                     encoding, a time out of range, invalid UTF-8, fieldsV1 that is not JSON
+//                     within ParseJsonBody's bounds), or larger than JsonLimits' max_bytes
 //   kNotFound         a well-formed body of a kind byok has no protobuf schema for; the message
-//                     names the kind
+//                     names the kind (quoted "apiVersion/kind", cut at 256 bytes)
 //
 // Thread safety: thread-safe (the schema is built once, on first use).
 #pragma once

@@ -973,32 +973,40 @@ class WatchStream : public std::enable_shared_from_this<WatchStream> {
 constexpr int64_t kDefaultWatchTimeoutSeconds = 1800;  // the apiserver's --min-request-timeout
 constexpr int64_t kMaxWatchTimeoutSeconds = 24 * 3600;
 
-// A boolean query parameter as Go's strconv.ParseBool reads it (anything else is false).
-bool QueryTrue(const std::optional<std::string>& v) {
-  return v.has_value() &&
-         (*v == "1" || *v == "t" || *v == "T" || *v == "true" || *v == "TRUE" || *v == "True");
+// A boolean query parameter as the apiserver converts one: absent → nullopt; "0" or "false" (any
+// case) → false; anything else, "" included → true.
+std::optional<bool> QueryBool(const std::optional<std::string>& v) {
+  if (!v.has_value()) return std::nullopt;
+  return !(*v == "0" || http::EqualsIgnoreCase(*v, "false"));
 }
 
 // The apiserver's ListOptions checks of a watch's streaming-list parameters (422 Invalid
 // "ListOptions.meta.k8s.io"), or nullopt.
 std::optional<Failure> WatchListOptionErrors(const http::Request& request) {
+  constexpr size_t kMaxEchoed = 256;
   std::vector<FieldError> errs;
   const std::string match = request.Query("resourceVersionMatch").value_or("");
-  if (request.Query("sendInitialEvents").has_value()) {
-    if (match != "NotOlderThan") {
-      errs.push_back({"FieldValueForbidden", "resourceVersionMatch",
-                      "Forbidden: sendInitialEvents requires setting resourceVersionMatch to "
-                      "NotOlderThan"});
-    }
-    if (!QueryTrue(request.Query("allowWatchBookmarks"))) {
-      errs.push_back({"FieldValueRequired", "allowWatchBookmarks",
-                      "Required value: sendInitialEvents requires setting allowWatchBookmarks to "
-                      "true"});
-    }
-  } else if (!match.empty()) {
+  const bool send_initial_given = request.Query("sendInitialEvents").has_value();
+  if (send_initial_given && match != "NotOlderThan") {
     errs.push_back({"FieldValueForbidden", "resourceVersionMatch",
-                    "Forbidden: resourceVersionMatch is forbidden for watch unless "
-                    "sendInitialEvents is provided"});
+                    "Forbidden: sendInitialEvents requires setting resourceVersionMatch to "
+                    "NotOlderThan"});
+  }
+  if (!match.empty()) {
+    if (!send_initial_given) {
+      errs.push_back({"FieldValueForbidden", "resourceVersionMatch",
+                      "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                      "sendInitialEvents is provided"});
+    }
+    if (match != "NotOlderThan") {
+      errs.push_back({"FieldValueNotSupported", "resourceVersionMatch",
+                      fmt::format("Unsupported value: \"{}\": supported values: \"NotOlderThan\"",
+                                  match.substr(0, kMaxEchoed))});
+    }
+    if (!request.Query("continue").value_or("").empty()) {
+      errs.push_back({"FieldValueForbidden", "resourceVersionMatch",
+                      "Forbidden: resourceVersionMatch is forbidden when continue is provided"});
+    }
   }
   if (errs.empty()) return std::nullopt;
   json causes = json::array();
@@ -1036,19 +1044,27 @@ http::Response Handler::Watch(const Target& t) {
     if (end != ts->c_str() && *end == '\0' && v > 0)
       timeout = std::min<int64_t>(v, kMaxWatchTimeoutSeconds);
   }
-  // Streaming lists: sendInitialEvents=true (with allowWatchBookmarks=true and
-  // resourceVersionMatch=NotOlderThan) sends the current objects as ADDED events whatever the
-  // resourceVersion (the current state is never older than it), then the BOOKMARK that ends them.
-  // allowWatchBookmarks alone is accepted; byok sends no periodic BOOKMARK events.
+  // Streaming lists (with resourceVersionMatch=NotOlderThan): sendInitialEvents=true sends the
+  // current objects as ADDED events whatever the resourceVersion (the current state is never
+  // older than it), then, with allowWatchBookmarks, the BOOKMARK that ends them;
+  // sendInitialEvents=false without a resourceVersion watches from now, with no initial events.
+  // byok sends no periodic BOOKMARK events.
   if (auto f = WatchListOptionErrors(request_)) return FailureResponse(*f);
-  const bool initial_events = QueryTrue(request_.Query("sendInitialEvents"));
-  if (initial_events && after > 0) {
+  const std::optional<bool> send_initial = QueryBool(request_.Query("sendInitialEvents"));
+  const bool initial_events = send_initial.value_or(false);
+  const bool end_bookmark =
+      initial_events && QueryBool(request_.Query("allowWatchBookmarks")).value_or(false);
+  if (send_initial.has_value() && (after > 0 || (!*send_initial && after < 0))) {
     auto current = deps_.objects->CurrentResourceVersion(cluster_.unique_id);
     if (!current.ok()) return FailureResponse(Internal(current.status()));
     if (after > *current) {
       return StatusResponse(MakeError(errors::kResourceVersionTooLarge, after, *current));
     }
-    after = -1;
+    if (*send_initial) {
+      after = -1;
+    } else if (after < 0) {
+      after = *current;
+    }
   }
 
   WatchStream::Config config;
@@ -1074,7 +1090,7 @@ http::Response Handler::Watch(const Target& t) {
       for (json& n : *nodes) initial.push_back(WatchEvent{"ADDED", t.kind, std::move(n), 0, {}});
     }
     std::optional<WatchStream::EndOfInitialEvents> end_of_initial;
-    if (initial_events) {
+    if (end_bookmark) {
       auto current = deps_.objects->CurrentResourceVersion(cluster_.unique_id);
       if (!current.ok()) return FailureResponse(Internal(current.status()));
       end_of_initial = WatchStream::EndOfInitialEvents{initial.size(), *current};
@@ -1097,7 +1113,7 @@ http::Response Handler::Watch(const Target& t) {
         initial.push_back(WatchEvent{"ADDED", &stored, std::move(o), list->resource_version, {}});
       }
       from = list->resource_version;
-      if (initial_events) {
+      if (end_bookmark) {
         end_of_initial = WatchStream::EndOfInitialEvents{initial.size(), list->resource_version};
       }
     }

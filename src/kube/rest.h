@@ -25,13 +25,15 @@
 //                      an object that starts matching comes as ADDED, one that stops matching as
 //                      DELETED. timeoutSeconds (byokd's real time, not the emulated clock;
 //                      default 1800, at most 86400) ends the stream normally.
-//                      sendInitialEvents=true (a streaming list; requires allowWatchBookmarks=true
-//                      and resourceVersionMatch=NotOlderThan, else 422 Invalid ListOptions as the
-//                      apiserver): every current matching object as ADDED whatever the
-//                      resourceVersion, then a BOOKMARK (an object of the kind with only
-//                      metadata.resourceVersion and annotation k8s.io/initial-events-end "true"),
-//                      then the changes. resourceVersionMatch without sendInitialEvents: 422.
-//                      allowWatchBookmarks alone: no periodic BOOKMARK events are sent. Nodes
+//                      sendInitialEvents=true (a streaming list; requires
+//                      resourceVersionMatch=NotOlderThan, else 422 Invalid ListOptions with the
+//                      apiserver's field errors): every current matching object as ADDED whatever
+//                      the resourceVersion, then, with allowWatchBookmarks, a BOOKMARK (an object
+//                      of the kind with only metadata.resourceVersion and annotation
+//                      k8s.io/initial-events-end "true"), then the changes. sendInitialEvents=false
+//                      without a resourceVersion: the changes from now. Booleans as the apiserver
+//                      converts them ("0"/"false" false, anything else true). No periodic
+//                      BOOKMARK events are sent. Nodes
 //                      (projections, not stored): the current nodes as ADDED, then nothing until
 //                      the timeout.
 //     POST collection  create → 201 (dryRun=All: validated, not stored); fieldManager recorded.

@@ -121,6 +121,13 @@ TEST(ProtobufTest, MalformedBodiesAreInvalidArguments) {
             StatusCode::kInvalidArgument);
   std::string bad_fields = Bytes(17, Bytes(7, Bytes(1, "{not json")));
   EXPECT_EQ(code(Envelope("v1", "Namespace", Bytes(1, bad_fields))), StatusCode::kInvalidArgument);
+  // fieldsV1 nested deeper than any JSON body may be (it would overflow the stack when copied).
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(code(Envelope("v1", "Namespace", Bytes(1, Bytes(17, Bytes(7, Bytes(1, deep)))))),
+            StatusCode::kInvalidArgument);
+  // Larger than any JSON body may be.
+  EXPECT_EQ(code(Envelope("v1", "Namespace", Bytes(1, Bytes(1, std::string(5 << 20, 'a'))))),
+            StatusCode::kInvalidArgument);
   // The message never echoes the body.
   auto bad = DecodeProtobufObject(Envelope("v1", "Namespace", Bytes(1, Bytes(1, "s3cr3t\xff"))));
   EXPECT_EQ(bad.status().message().find("s3cr3t"), std::string::npos);
@@ -130,6 +137,9 @@ TEST(ProtobufTest, KindsWithoutASchemaAreNamed) {
   auto cm = DecodeProtobufObject(Envelope("v1", "ConfigMap", Bytes(1, Bytes(1, "x"))));
   EXPECT_EQ(cm.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(cm.status().message(), "\"v1/ConfigMap\"");
+  auto long_kind = DecodeProtobufObject(Envelope("v1", std::string(10000, 'K'), ""));
+  EXPECT_EQ(long_kind.status().code(), StatusCode::kNotFound);
+  EXPECT_LT(long_kind.status().message().size(), 300u);
   auto odd = DecodeProtobufObject(Envelope("v\xff", "N\"s", ""));
   EXPECT_EQ(odd.status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(json::accept(odd.status().message())) << odd.status().message();

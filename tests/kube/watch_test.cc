@@ -396,12 +396,28 @@ TEST_F(WatchTest, StreamingListEndsTheInitialEventsWithABookmark) {
   again->Close();
   EXPECT_EQ(Call(streaming + "&resourceVersion=999").status, 504);
 
-  // sendInitialEvents=false: a watch from the resourceVersion, no bookmark.
+  // sendInitialEvents=false without a resourceVersion: from now on, no initial events.
+  auto from_now = Watch(
+      "api/v1/namespaces/default/persistentvolumeclaims?watch=1&sendInitialEvents=false&"
+      "allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan");
+  EXPECT_THAT(from_now->Events(), IsEmpty());
+  ASSERT_TRUE(objects_->Create(cluster_.unique_id, *pvc_, Pvc("d")).ok());
+  EXPECT_THAT(Summary(from_now->Events()), ElementsAre("ADDED d"));
+  from_now->Close();
+  // An empty value is true (the apiserver's conversion), so the end bookmark comes.
+  auto empty_value = Watch(
+      "api/v1/namespaces/default/persistentvolumeclaims?watch=1&sendInitialEvents=true&"
+      "allowWatchBookmarks=&resourceVersionMatch=NotOlderThan");
+  EXPECT_THAT(Summary(empty_value->Events()),
+              ElementsAre("ADDED a", "ADDED b", "ADDED c", "ADDED d", "BOOKMARK "));
+  empty_value->Close();
+
+  // sendInitialEvents=false with a resourceVersion: a watch from it, no bookmark.
   auto legacy = Watch(
       "api/v1/namespaces/default/persistentvolumeclaims?watch=1&sendInitialEvents=false&"
       "allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&resourceVersion=" +
       rv);
-  EXPECT_THAT(Summary(legacy->Events()), ElementsAre("ADDED c"));
+  EXPECT_THAT(Summary(legacy->Events()), ElementsAre("ADDED c", "ADDED d"));
   legacy->Close();
 
   // Nodes (not stored) too.
@@ -428,14 +444,23 @@ TEST_F(WatchTest, StreamingListOptionsAreCheckedAsTheApiserverDoes) {
   EXPECT_EQ(invalid("sendInitialEvents=true&allowWatchBookmarks=true"),
             "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: "
             "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
-  EXPECT_EQ(invalid("sendInitialEvents=true&resourceVersionMatch=NotOlderThan"),
-            "ListOptions.meta.k8s.io \"\" is invalid: allowWatchBookmarks: Required value: "
-            "sendInitialEvents requires setting allowWatchBookmarks to true");
-  EXPECT_EQ(invalid("sendInitialEvents=true").find("ListOptions.meta.k8s.io \"\" is invalid: ["),
-            0u);
+  EXPECT_EQ(invalid("sendInitialEvents=false&resourceVersionMatch=Exact"),
+            "ListOptions.meta.k8s.io \"\" is invalid: [resourceVersionMatch: Forbidden: "
+            "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan, "
+            "resourceVersionMatch: Unsupported value: \"Exact\": supported values: "
+            "\"NotOlderThan\"]");
   EXPECT_EQ(invalid("resourceVersionMatch=NotOlderThan"),
             "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: "
             "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
+  EXPECT_EQ(invalid("sendInitialEvents=1&resourceVersionMatch=NotOlderThan&continue=abc"),
+            "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: "
+            "resourceVersionMatch is forbidden when continue is provided");
+  // As the apiserver, allowWatchBookmarks is not required (no end bookmark without it).
+  auto no_bookmarks = Watch(
+      "api/v1/persistentvolumeclaims?watch=1&sendInitialEvents=true&"
+      "resourceVersionMatch=NotOlderThan");
+  EXPECT_THAT(no_bookmarks->Events(), IsEmpty());
+  no_bookmarks->Close();
 }
 
 }  // namespace
