@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "containerservice/vm_sizes.h"
 #include "crypto/sign.h"
+#include "kube/internal/time.h"
 
 namespace byok::kube {
 namespace {
@@ -34,13 +35,7 @@ std::string DerivedUuid(std::string_view text) {
 std::string KubeTime(std::string_view azure_time) {
   auto t = ParseTimestamp(azure_time);
   if (!t.ok()) return std::string(azure_time);
-  std::time_t secs =
-      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(*t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return internal::KubeTime(*t);
 }
 
 std::string Lower(std::string_view s) {

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "containerservice/cluster_store.h"
+#include "kube/internal/time.h"
 
 namespace byok::kube {
 
@@ -78,16 +79,6 @@ Result<int64_t> ParseRv(std::string_view s) {
     v = v * 10 + (c - '0');
   }
   return v;
-}
-
-// Kubernetes timestamps: RFC 3339, whole seconds, UTC ("2024-01-02T03:04:05Z").
-std::string FormatTimestamp(TimePoint t) {
-  time_t secs =
-      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 // The name generateName asks for: prefix + 5 characters of the apiserver's alphabet
@@ -361,7 +352,7 @@ class ObjectStore::Impl {
     object["apiVersion"] = kind.ApiVersion();
     object["kind"] = kind.kind;
     meta["uid"] = deps_.random->Uuid();
-    meta["creationTimestamp"] = FormatTimestamp(deps_.clock->Now());
+    meta["creationTimestamp"] = internal::KubeTime(deps_.clock->Now());
     meta["resourceVersion"] = std::to_string(rv);
     meta["generation"] = 1;
     meta.erase("deletionTimestamp");

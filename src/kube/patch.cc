@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/json.h"
+#include "kube/internal/time.h"
 
 namespace byok::kube {
 
@@ -28,15 +29,6 @@ std::string Lower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-std::string FormatTime(TimePoint t) {
-  time_t secs =
-      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 bool IsSetList(const std::vector<std::string>& path) {
@@ -329,9 +321,12 @@ json* FindManager(json& obj, std::string_view manager, std::string_view operatio
 
 void SetManager(json& obj, const Kind& kind, std::string_view manager, std::string_view operation,
                 json fields, TimePoint now) {
-  json entry = {
-      {"manager", manager},      {"operation", operation},   {"apiVersion", kind.ApiVersion()},
-      {"time", FormatTime(now)}, {"fieldsType", "FieldsV1"}, {"fieldsV1", std::move(fields)}};
+  json entry = {{"manager", manager},
+                {"operation", operation},
+                {"apiVersion", kind.ApiVersion()},
+                {"time", internal::KubeTime(now)},
+                {"fieldsType", "FieldsV1"},
+                {"fieldsV1", std::move(fields)}};
   if (json* e = FindManager(obj, manager, operation); e != nullptr) {
     *e = std::move(entry);
     return;

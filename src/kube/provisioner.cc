@@ -15,6 +15,7 @@
 #include "arm/resource_id.h"
 #include "http/client.h"
 #include "kube/internal/object_access.h"
+#include "kube/internal/time.h"
 #include "kube/kinds.h"
 
 namespace byok::kube {
@@ -149,15 +150,6 @@ Status ParseError(const std::string& what) {
 }
 Status InternalRpc(const std::string& desc) {
   return Status::InvalidArgument(fmt::format(kInternalRpc, desc));
-}
-
-// "2023-01-02T03:04:05Z" (Kubernetes metav1.Time).
-std::string KubeTime(TimePoint t) {
-  time_t secs = std::chrono::system_clock::to_time_t(t);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 // "1.24.9" → (1, 24).
@@ -1054,7 +1046,7 @@ class Pass {
     const std::string obj_ns = Str(object, {"metadata", "namespace"});
     const std::string ns = obj_ns.empty() ? "default" : obj_ns;
     const std::string obj_uid = Str(object, {"metadata", "uid"});
-    const std::string now = KubeTime(d_.clock->Now());
+    const std::string now = internal::KubeTime(d_.clock->Now());
     // The correlator's key names the event, so the same one is found by one Get.
     uint64_t hash = 14695981039346656037ull;  // FNV-1a 64
     for (const std::string* part : {&obj_uid, &type, &reason, &message, &component}) {
