@@ -131,7 +131,7 @@ http::Response ApiServer::Handle(http::Request& request) const {
   }
   if (deps_.objects != nullptr) {
     RestDeps rest_deps{deps_.store, deps_.objects, deps_.clock};
-    return HandleRest(rest_deps, *cluster, request, rest);
+    return HandleRest(rest_deps, *cluster, request, rest, *identity);
   }
   return Error(errors::kNotFound);
 }

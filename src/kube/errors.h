@@ -72,8 +72,9 @@ inline constexpr ErrorSpec kUnsupportedMediaType{
 // "apiVersion/kind" of the body.
 inline constexpr ErrorSpec kProtobufKindUnsupported{
     "UnsupportedMediaType", 415,
-    "byok decodes application/vnd.kubernetes.protobuf bodies of v1 Namespace only, not {}: send "
-    "this object as application/json"};
+    "byok decodes application/vnd.kubernetes.protobuf bodies of Namespace, "
+    "SelfSubjectAccessReview and SelfSubjectReview only, not {}: send this object as "
+    "application/json"};
 
 // A merge or strategic merge patch that does not apply (not an object, a bad directive): the
 // apiserver's BadRequest with the patch library's message. Arg: the message.

@@ -28,7 +28,8 @@ using nlohmann::json;
 
 // The messages byok decodes, with the field numbers of Kubernetes' generated.proto files
 // (k8s.io/apimachinery pkg/runtime and pkg/apis/meta/v1, k8s.io/api core/v1). Field names are the
-// JSON names. Only what a Namespace needs; a new kind adds its messages and a kSchemaKinds entry.
+// JSON names. Only the kinds kubectl sends as protobuf to what byok serves; a new kind adds its
+// messages and a kSchemaKinds entry.
 // Strings are declared `bytes`, and maps as repeated StringEntry (the same wire format): for
 // strings libprotobuf would log every invalid UTF-8 value a client sends to stderr;
 // DecodeProtobufObject checks UTF-8 itself and answers 400.
@@ -123,6 +124,56 @@ message Namespace {
   optional NamespaceSpec spec = 2;
   optional NamespaceStatus status = 3;
 }
+
+// authorization.k8s.io/v1 (kubectl auth can-i)
+message ResourceAttributes {
+  optional bytes namespace = 1;
+  optional bytes verb = 2;
+  optional bytes group = 3;
+  optional bytes version = 4;
+  optional bytes resource = 5;
+  optional bytes subresource = 6;
+  optional bytes name = 7;
+}
+
+message NonResourceAttributes {
+  optional bytes path = 1;
+  optional bytes verb = 2;
+}
+
+message SelfSubjectAccessReviewSpec {
+  optional ResourceAttributes resourceAttributes = 1;
+  optional NonResourceAttributes nonResourceAttributes = 2;
+}
+
+message SubjectAccessReviewStatus {
+  optional bool allowed = 1;
+  optional bytes reason = 2;
+  optional bytes evaluationError = 3;
+  optional bool denied = 4;
+}
+
+message SelfSubjectAccessReview {
+  optional ObjectMeta metadata = 1;
+  optional SelfSubjectAccessReviewSpec spec = 2;
+  optional SubjectAccessReviewStatus status = 3;
+}
+
+// authentication.k8s.io/v1 (kubectl auth whoami)
+message UserInfo {
+  optional bytes username = 1;
+  optional bytes uid = 2;
+  repeated bytes groups = 3;
+}
+
+message SelfSubjectReviewStatus {
+  optional UserInfo userInfo = 1;
+}
+
+message SelfSubjectReview {
+  optional ObjectMeta metadata = 1;
+  optional SelfSubjectReviewStatus status = 2;
+}
 )schema";
 
 // apiVersion, kind → message.
@@ -133,6 +184,8 @@ struct SchemaKind {
 };
 constexpr SchemaKind kSchemaKinds[] = {
     {"v1", "Namespace", "byok.k8s.Namespace"},
+    {"authorization.k8s.io/v1", "SelfSubjectAccessReview", "byok.k8s.SelfSubjectAccessReview"},
+    {"authentication.k8s.io/v1", "SelfSubjectReview", "byok.k8s.SelfSubjectReview"},
 };
 
 // Fields that are pointers in Go: present means set, even to the zero value.

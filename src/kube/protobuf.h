@@ -12,7 +12,9 @@
 // times as RFC 3339 strings and managedFields[].fieldsV1 as the JSON it holds. Fields byok has no
 // schema for are skipped, as the apiserver's decoder skips unknown fields.
 //
-// Kinds decoded: v1 Namespace (the only kind byok serves whose kubectl generator sends protobuf).
+// Kinds decoded: the ones kubectl sends as protobuf to what byok serves: v1 Namespace (`kubectl
+// create namespace`), authorization.k8s.io/v1 SelfSubjectAccessReview (`kubectl auth can-i`) and
+// authentication.k8s.io/v1 SelfSubjectReview (`kubectl auth whoami`).
 //
 // Errors (messages meant for the client, never echoing the body):
 //   kInvalidArgument  not a protobuf object (no "k8s\0" prefix, malformed wire data, a content

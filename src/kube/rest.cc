@@ -21,6 +21,7 @@
 #include "kube/errors.h"
 #include "kube/internal/path.h"
 #include "kube/internal/selector.h"
+#include "kube/internal/time.h"
 #include "kube/media_type.h"
 #include "kube/node_objects.h"
 #include "kube/openapi.h"
@@ -141,12 +142,16 @@ bool DryRun(const http::Request& request) {
 class Handler {
  public:
   Handler(const RestDeps& deps, const containerservice::ClusterRecord& cluster,
-          const http::Request& request)
-      : deps_(deps), cluster_(cluster), request_(request) {}
+          const http::Request& request, const containerservice::ClientIdentity& caller)
+      : deps_(deps), cluster_(cluster), request_(request), caller_(caller) {}
 
   http::Response Serve(std::string_view rest);
 
  private:
+  http::Response SelfSubjectAccessReview();
+  http::Response SelfSubjectReview();
+  // The body of a review: a JSON object of `kind` (when the body names a kind at all).
+  Outcome<json> ReviewBody(std::string_view kind);
   http::Response Discovery(const std::vector<std::string>& segs);
   http::Response OpenApi(const std::vector<std::string>& segs);
   http::Response Resource(const Target& t);
@@ -169,10 +174,22 @@ class Handler {
   const RestDeps& deps_;
   const containerservice::ClusterRecord& cluster_;
   const http::Request& request_;
+  const containerservice::ClientIdentity& caller_;
   bool applying_ = false;  // server-side apply: the Apply entry replaces the Update one
 };
 
+// The self reviews kubectl auth can-i and kubectl auth whoami post (not listed in discovery).
+constexpr std::string_view kAccessReviewPath =
+    "apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+constexpr std::string_view kSelfReviewPath = "apis/authentication.k8s.io/v1/selfsubjectreviews";
+// byok's clusters have no RBAC: every client certificate of a cluster's kubeconfigs may use every
+// verb the API serves.
+constexpr std::string_view kAllowedReason =
+    "byok: the cluster has no RBAC; every client of its kubeconfigs may do everything";
+
 http::Response Handler::Serve(std::string_view rest) {
+  if (rest == kAccessReviewPath) return SelfSubjectAccessReview();
+  if (rest == kSelfReviewPath) return SelfSubjectReview();
   internal::ParsedPath path = internal::ParsePath(rest);
   if (path.route == internal::Route::kOpenApi) return OpenApi(path.segments);
   if (path.route == internal::Route::kDiscovery) return Discovery(path.segments);
@@ -191,6 +208,79 @@ http::Response Handler::Serve(std::string_view rest) {
   }
   if (t->kind->read_only) return Nodes(*t);
   return Resource(*t);
+}
+
+Outcome<json> Handler::ReviewBody(std::string_view kind) {
+  auto body = ParseBody();
+  if (auto* f = std::get_if<Failure>(&body)) return std::move(*f);
+  json obj = std::move(std::get<json>(body));
+  if (!obj.is_object()) {
+    return Failure{MakeError(errors::kBodyNotDecodable, "the body is not a JSON object"), nullptr};
+  }
+  if (auto k = obj.find("kind"); k != obj.end() && !(k->is_string() && *k == kind)) {
+    return Failure{
+        MakeError(errors::kBadRequest,
+                  fmt::format("the body is a {}, not a {}",
+                              k->dump(-1, ' ', false, json::error_handler_t::replace), kind)),
+        nullptr};
+  }
+  return obj;
+}
+
+// POST selfsubjectaccessreviews: allowed, whatever is asked (kAllowedReason), once the spec names
+// exactly one of resourceAttributes and nonResourceAttributes (the apiserver's validation).
+http::Response Handler::SelfSubjectAccessReview() {
+  if (request_.method != "POST") return Error(errors::kMethodNotAllowed);
+  auto body = ReviewBody("SelfSubjectAccessReview");
+  if (auto* f = std::get_if<Failure>(&body)) return FailureResponse(*f);
+  const json& obj = std::get<json>(body);
+  json spec = obj.contains("spec") && obj["spec"].is_object() ? obj["spec"] : json::object();
+  auto present = [&](const char* field) { return spec.contains(field) && spec[field].is_object(); };
+  std::vector<FieldError> errs;
+  if (present("resourceAttributes") && present("nonResourceAttributes")) {
+    errs.push_back({"FieldValueInvalid", "spec.nonResourceAttributes",
+                    fmt::format("Invalid value: {}: cannot be specified in combination with "
+                                "resourceAttributes",
+                                spec["nonResourceAttributes"].dump())});
+  } else if (!present("resourceAttributes") && !present("nonResourceAttributes")) {
+    errs.push_back({"FieldValueInvalid", "spec.resourceAttributes",
+                    "Invalid value: \"null\": exactly one of nonResourceAttributes or "
+                    "resourceAttributes must be specified"});
+  }
+  if (!errs.empty()) {
+    json causes = json::array();
+    for (const FieldError& e : errs) {
+      causes.push_back({{"reason", e.type}, {"message", e.body}, {"field", e.field}});
+    }
+    return FailureResponse(
+        Failure{MakeError(errors::kInvalid, "SelfSubjectAccessReview.authorization.k8s.io", "",
+                          AggregateMessage(errs)),
+                json{{"group", "authorization.k8s.io"},
+                     {"kind", "SelfSubjectAccessReview"},
+                     {"causes", std::move(causes)}}});
+  }
+  json out = {{"kind", "SelfSubjectAccessReview"},
+              {"apiVersion", "authorization.k8s.io/v1"},
+              {"metadata", {{"creationTimestamp", nullptr}}},
+              {"spec", std::move(spec)},
+              {"status", {{"allowed", true}, {"reason", kAllowedReason}}}};
+  return JsonResponse(201, out);
+}
+
+// POST selfsubjectreviews: the caller as the apiserver sees a client certificate: the CN as the
+// username, the O as a group, and system:authenticated.
+http::Response Handler::SelfSubjectReview() {
+  if (request_.method != "POST") return Error(errors::kMethodNotAllowed);
+  auto body = ReviewBody("SelfSubjectReview");
+  if (auto* f = std::get_if<Failure>(&body)) return FailureResponse(*f);
+  json groups = json::array();
+  if (!caller_.group.empty()) groups.push_back(caller_.group);
+  if (caller_.group != "system:authenticated") groups.push_back("system:authenticated");
+  json out = {{"kind", "SelfSubjectReview"},
+              {"apiVersion", "authentication.k8s.io/v1"},
+              {"metadata", {{"creationTimestamp", internal::KubeTime(deps_.clock->Now())}}},
+              {"status", {{"userInfo", {{"username", caller_.user}, {"groups", groups}}}}}};
+  return JsonResponse(201, out);
 }
 
 http::Response Handler::Discovery(const std::vector<std::string>& segs) {
@@ -1146,8 +1236,9 @@ http::Response Handler::Watch(const Target& t) {
 }  // namespace
 
 http::Response HandleRest(const RestDeps& deps, const containerservice::ClusterRecord& cluster,
-                          const http::Request& request, std::string_view rest) {
-  Handler h(deps, cluster, request);
+                          const http::Request& request, std::string_view rest,
+                          const containerservice::ClientIdentity& caller) {
+  Handler h(deps, cluster, request, caller);
   return h.Serve(rest);
 }
 

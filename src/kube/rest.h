@@ -58,11 +58,20 @@
 //     …/status         GET, PUT, PATCH of the status subresource (only status changes).
 //   Nodes are read-only projections of the cluster's node records (node_objects.h): writes
 //   answer 405.
+// Not kinds (not in discovery), answered without storing anything:
+//     POST apis/authorization.k8s.io/v1/selfsubjectaccessreviews  (kubectl auth can-i) → 201,
+//                      status.allowed true whatever is asked (byok's clusters have no RBAC), once
+//                      spec names exactly one of resourceAttributes and nonResourceAttributes
+//                      (else 422 Invalid, the apiserver's messages).
+//     POST apis/authentication.k8s.io/v1/selfsubjectreviews  (kubectl auth whoami) → 201,
+//                      status.userInfo: the caller's certificate CN as username, its O and
+//                      system:authenticated as groups.
 // events.k8s.io/v1 Events are the stored core v1 Events, converted (resources.h).
-// Request bodies are JSON (kubectl sends JSON even for apply-patch+yaml); fieldValidation=Strict
-// refuses unknown top-level and metadata fields (resources.h UnknownFields), other values ignore
-// them. Every response carries Cache-Control "no-cache, private"; errors are Status objects
-// (errors.h) with the apiserver's messages and details.
+// Request bodies are JSON (kubectl sends JSON even for apply-patch+yaml), or protobuf for the
+// kinds of protobuf.h; fieldValidation=Strict refuses unknown top-level and metadata fields
+// (resources.h UnknownFields), other values ignore them. Every response carries Cache-Control
+// "no-cache, private"; errors are Status objects (errors.h) with the apiserver's messages and
+// details.
 // The built-in objects (ObjectStore::EnsureBuiltins) are created on the first request.
 //
 // Thread safety: thread-safe. REQUIRES: deps outlive the handler.
@@ -71,6 +80,7 @@
 #include <string_view>
 
 #include "common/clock.h"
+#include "containerservice/cluster_pki.h"
 #include "containerservice/cluster_store.h"
 #include "http/message.h"
 #include "kube/object_store.h"
@@ -85,8 +95,10 @@ struct RestDeps {
 };
 
 // Serves `request` for the (authenticated) cluster; rest is the path after the cluster prefix,
-// without the leading '/' (no trailing '/'). Returns a 404 Status for paths it does not serve.
+// without the leading '/' (no trailing '/'); `caller` is who the client certificate names.
+// Returns a 404 Status for paths it does not serve.
 http::Response HandleRest(const RestDeps& deps, const containerservice::ClusterRecord& cluster,
-                          const http::Request& request, std::string_view rest);
+                          const http::Request& request, std::string_view rest,
+                          const containerservice::ClientIdentity& caller = {});
 
 }  // namespace byok::kube

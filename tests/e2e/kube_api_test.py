@@ -296,6 +296,19 @@ spec:
         self.fails("get", "--raw", "/api/v1/namespaces/nowhere",
                    needle='namespaces "nowhere" not found')
 
+    def test_auth_can_i_and_whoami(self):
+        # Both post protobuf reviews; byok's clusters have no RBAC, so every answer is yes.
+        self.assertEqual(self.ok("auth", "can-i", "create", "namespaces").strip(), "yes")
+        self.assertEqual(self.ok("auth", "can-i", "delete", "pvc", "-n", "default").strip(), "yes")
+        review = json.loads(self.ok("auth", "whoami", "-o", "json"))
+        self.assertEqual(review["kind"], "SelfSubjectReview")
+        user = review["status"]["userInfo"]
+        self.assertTrue(user["username"], review)
+        self.assertIn("system:authenticated", user["groups"], review)
+        table = self.ok("auth", "whoami")
+        self.assertIn("Username", table)
+        self.assertIn(user["username"], table)
+
 
 if __name__ == "__main__":
     import unittest
