@@ -50,6 +50,11 @@ inline constexpr ErrorSpec kInvalid{"Invalid", 422, "{} \"{}\" is invalid: {}"};
 // "the name of the object (a) does not match the name on the URL (b)").
 inline constexpr ErrorSpec kBadRequest{"BadRequest", 400, "{}"};
 
+// A body of another kind than the endpoint handles (the self reviews). Args: the body's kind
+// (quoted, cut), its apiVersion (quoted, cut), the kind expected.
+inline constexpr ErrorSpec kWrongBodyKind{"BadRequest", 400,
+                                          "{} in version {} cannot be handled as a {}"};
+
 // A body that does not parse. Arg: the parser's complaint.
 inline constexpr ErrorSpec kBodyNotDecodable{"BadRequest", 400,
                                              "the object provided is unrecognized ({})"};

@@ -210,39 +210,79 @@ http::Response Handler::Serve(std::string_view rest) {
   return Resource(*t);
 }
 
+// A client's value, quoted, escaped and cut, for an error message.
+std::string Quoted(const json& v) {
+  constexpr size_t kMax = 256;
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.size() > kMax) s = s.substr(0, kMax) + "...";
+  return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 Outcome<json> Handler::ReviewBody(std::string_view kind) {
   auto body = ParseBody();
   if (auto* f = std::get_if<Failure>(&body)) return std::move(*f);
   json obj = std::move(std::get<json>(body));
   if (!obj.is_object()) {
-    return Failure{MakeError(errors::kBodyNotDecodable, "the body is not a JSON object"), nullptr};
+    return Failure{MakeError(errors::kBodyNotDecodable, "not a JSON object"), nullptr};
   }
-  if (auto k = obj.find("kind"); k != obj.end() && !(k->is_string() && *k == kind)) {
+  // No kind (or an empty one) is the endpoint's own, as the apiserver's decoder defaults it.
+  const json& k = obj.contains("kind") ? obj["kind"] : json();
+  if (!k.is_null() && k != "" && k != kind) {
     return Failure{
-        MakeError(errors::kBadRequest,
-                  fmt::format("the body is a {}, not a {}",
-                              k->dump(-1, ' ', false, json::error_handler_t::replace), kind)),
+        MakeError(errors::kWrongBodyKind, Quoted(k), Quoted(obj.value("apiVersion", json())), kind),
         nullptr};
   }
   return obj;
 }
 
+// The attributes of a SelfSubjectAccessReview spec as the apiserver decodes them: the known string
+// fields, empty ones dropped; null or absent → null. A value of another type: nullopt.
+std::optional<json> ReviewAttributes(const json& spec, const char* field,
+                                     std::initializer_list<const char*> names) {
+  if (!spec.contains(field) || spec[field].is_null()) return json();
+  const json& in = spec[field];
+  if (!in.is_object()) return std::nullopt;
+  json out = json::object();
+  for (const char* name : names) {
+    if (!in.contains(name) || in[name].is_null()) continue;
+    if (!in[name].is_string()) return std::nullopt;
+    if (!in[name].get_ref<const std::string&>().empty()) out[name] = in[name];
+  }
+  return out;
+}
+
 // POST selfsubjectaccessreviews: allowed, whatever is asked (kAllowedReason), once the spec names
-// exactly one of resourceAttributes and nonResourceAttributes (the apiserver's validation).
+// exactly one of resourceAttributes and nonResourceAttributes (the apiserver's validation and
+// wording: its error names the kind of the decoded object, which is empty, hence
+// ".authorization.k8s.io"). The spec comes back as decoded.
 http::Response Handler::SelfSubjectAccessReview() {
   if (request_.method != "POST") return Error(errors::kMethodNotAllowed);
   auto body = ReviewBody("SelfSubjectAccessReview");
   if (auto* f = std::get_if<Failure>(&body)) return FailureResponse(*f);
   const json& obj = std::get<json>(body);
-  json spec = obj.contains("spec") && obj["spec"].is_object() ? obj["spec"] : json::object();
-  auto present = [&](const char* field) { return spec.contains(field) && spec[field].is_object(); };
+  const json in = obj.contains("spec") && obj["spec"].is_object() ? obj["spec"] : json::object();
+  std::optional<json> resource = ReviewAttributes(
+      in, "resourceAttributes",
+      {"namespace", "verb", "group", "version", "resource", "subresource", "name"});
+  std::optional<json> non_resource =
+      ReviewAttributes(in, "nonResourceAttributes", {"path", "verb"});
+  if (!resource || !non_resource) {
+    return FailureResponse(
+        Failure{MakeError(errors::kBodyNotDecodable, "spec attributes must be objects of strings"),
+                nullptr});
+  }
+  json spec = json::object();
+  if (!resource->is_null()) spec["resourceAttributes"] = *resource;
+  if (!non_resource->is_null()) spec["nonResourceAttributes"] = *non_resource;
   std::vector<FieldError> errs;
-  if (present("resourceAttributes") && present("nonResourceAttributes")) {
+  if (!resource->is_null() && !non_resource->is_null()) {
     errs.push_back({"FieldValueInvalid", "spec.nonResourceAttributes",
-                    fmt::format("Invalid value: {}: cannot be specified in combination with "
+                    fmt::format("Invalid value: &authorization.NonResourceAttributes{{Path:{}, "
+                                "Verb:{}}}: cannot be specified in combination with "
                                 "resourceAttributes",
-                                spec["nonResourceAttributes"].dump())});
-  } else if (!present("resourceAttributes") && !present("nonResourceAttributes")) {
+                                Quoted(non_resource->value("path", "")),
+                                Quoted(non_resource->value("verb", "")))});
+  } else if (resource->is_null() && non_resource->is_null()) {
     errs.push_back({"FieldValueInvalid", "spec.resourceAttributes",
                     "Invalid value: \"null\": exactly one of nonResourceAttributes or "
                     "resourceAttributes must be specified"});
@@ -253,11 +293,8 @@ http::Response Handler::SelfSubjectAccessReview() {
       causes.push_back({{"reason", e.type}, {"message", e.body}, {"field", e.field}});
     }
     return FailureResponse(
-        Failure{MakeError(errors::kInvalid, "SelfSubjectAccessReview.authorization.k8s.io", "",
-                          AggregateMessage(errs)),
-                json{{"group", "authorization.k8s.io"},
-                     {"kind", "SelfSubjectAccessReview"},
-                     {"causes", std::move(causes)}}});
+        Failure{MakeError(errors::kInvalid, ".authorization.k8s.io", "", AggregateMessage(errs)),
+                json{{"group", "authorization.k8s.io"}, {"causes", std::move(causes)}}});
   }
   json out = {{"kind", "SelfSubjectAccessReview"},
               {"apiVersion", "authorization.k8s.io/v1"},
@@ -268,7 +305,8 @@ http::Response Handler::SelfSubjectAccessReview() {
 }
 
 // POST selfsubjectreviews: the caller as the apiserver sees a client certificate: the CN as the
-// username, the O as a group, and system:authenticated.
+// username, the O as a group, and system:authenticated. (byok honours no Impersonate-* headers:
+// `kubectl auth whoami --as` still shows the certificate's user.)
 http::Response Handler::SelfSubjectReview() {
   if (request_.method != "POST") return Error(errors::kMethodNotAllowed);
   auto body = ReviewBody("SelfSubjectReview");

@@ -99,6 +99,6 @@ struct RestDeps {
 // Returns a 404 Status for paths it does not serve.
 http::Response HandleRest(const RestDeps& deps, const containerservice::ClusterRecord& cluster,
                           const http::Request& request, std::string_view rest,
-                          const containerservice::ClientIdentity& caller = {});
+                          const containerservice::ClientIdentity& caller);
 
 }  // namespace byok::kube

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "kube/internal/time.h"
 #include "kube/rest.h"
 #include "kube/store_fixture_helpers.h"
 
@@ -67,11 +68,10 @@ TEST_F(ReviewTest, CanIAsJsonAndItsValidation) {
   ASSERT_EQ(neither.status, 422) << neither.body;
   json status = json::parse(neither.body);
   EXPECT_EQ(status["reason"], "Invalid");
-  EXPECT_EQ(
-      status["message"],
-      "SelfSubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.resourceAttributes: "
-      "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes "
-      "must be specified");
+  EXPECT_EQ(status["message"],
+            ".authorization.k8s.io \"\" is invalid: spec.resourceAttributes: Invalid value: "
+            "\"null\": exactly one of nonResourceAttributes or resourceAttributes must be "
+            "specified");
   EXPECT_EQ(status["details"]["causes"][0]["field"], "spec.resourceAttributes");
 
   auto both = Post(kAccess,
@@ -80,16 +80,36 @@ TEST_F(ReviewTest, CanIAsJsonAndItsValidation) {
                    "application/json");
   ASSERT_EQ(both.status, 422) << both.body;
   EXPECT_EQ(json::parse(both.body)["details"]["causes"][0]["field"], "spec.nonResourceAttributes");
+  EXPECT_EQ(json::parse(both.body)["message"],
+            ".authorization.k8s.io \"\" is invalid: spec.nonResourceAttributes: Invalid value: "
+            "&authorization.NonResourceAttributes{Path:\"/x\", Verb:\"get\"}: cannot be "
+            "specified in combination with resourceAttributes");
+  // The spec comes back as decoded: known fields, empty ones dropped.
+  auto decoded = Post(kAccess,
+                      R"({"kind": "", "spec": {"resourceAttributes": {"verb": "get", "name": "",
+                          "resource": "pods", "extra": "x"}}})",
+                      "application/json");
+  ASSERT_EQ(decoded.status, 201) << decoded.body;
+  EXPECT_EQ(json::parse(decoded.body)["spec"],
+            json({{"resourceAttributes", {{"verb", "get"}, {"resource", "pods"}}}}));
+  EXPECT_EQ(Post(kAccess, R"({"spec": {"resourceAttributes": []}})", "application/json").status,
+            400);
+  EXPECT_EQ(
+      Post(kAccess, R"({"spec": {"resourceAttributes": {"verb": 1}}})", "application/json").status,
+      400);
 
-  auto other_kind = Post(kAccess, R"({"kind": "Namespace", "spec": {}})", "application/json");
+  auto other_kind =
+      Post(kAccess, R"({"kind": "Namespace", "apiVersion": "v1", "spec": {}})", "application/json");
   EXPECT_EQ(other_kind.status, 400) << other_kind.body;
+  EXPECT_EQ(json::parse(other_kind.body)["message"],
+            "\"Namespace\" in version \"v1\" cannot be handled as a SelfSubjectAccessReview");
   EXPECT_EQ(Post(kAccess, "[1]", "application/json").status, 400);
   EXPECT_EQ(Post(kAccess, "{", "application/json").status, 400);
 
   http::Request get;
   get.method = "GET";
   RestDeps deps{store_.get(), objects_.get(), &clock_};
-  EXPECT_EQ(HandleRest(deps, cluster_, get, kAccess).status, 405);
+  EXPECT_EQ(HandleRest(deps, cluster_, get, kAccess, {}).status, 405);
 }
 
 TEST_F(ReviewTest, WhoAmINamesTheCertificatesUserAndGroups) {
@@ -103,7 +123,7 @@ TEST_F(ReviewTest, WhoAmINamesTheCertificatesUserAndGroups) {
   EXPECT_EQ(
       review["status"]["userInfo"],
       json({{"username", "masterclient"}, {"groups", {"system:masters", "system:authenticated"}}}));
-  EXPECT_TRUE(review["metadata"]["creationTimestamp"].is_string());
+  EXPECT_EQ(review["metadata"]["creationTimestamp"], internal::KubeTime(clock_.Now()));
 
   auto user = Post(kSelf, R"({"kind": "SelfSubjectReview"})", "application/json",
                    {"clusterUser_rg_c1", "system:authenticated"});

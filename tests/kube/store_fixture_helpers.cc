@@ -75,7 +75,8 @@ http::Response ClusterFixture::Handle(http::Request r, const std::string& target
   }
   r.path = path;
   RestDeps deps{store_.get(), objects_.get(), &clock_};
-  return HandleRest(deps, cluster_, r, path);
+  return HandleRest(deps, cluster_, r, path,
+                    containerservice::ClientIdentity{"clusterAdmin", "system:masters"});
 }
 
 http::Response ClusterFixture::Call(const std::string& method, const std::string& target,
