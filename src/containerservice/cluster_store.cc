@@ -98,6 +98,17 @@ Result<std::optional<ClusterRecord>> FindClusterByUniqueId(store::Transaction& t
   return cluster;
 }
 
+Result<std::vector<ClusterRecord>> ListClusterRecords(store::Transaction& txn) {
+  BYOK_ASSIGN_OR_RETURN(auto rows, txn.ListByType(kClusterType));
+  std::vector<ClusterRecord> out;
+  out.reserve(rows.size());
+  for (const store::Resource& r : rows) {
+    auto rec = ClusterRecordFromBody(r.body);
+    if (rec.ok()) out.push_back(std::move(rec).value());
+  }
+  return out;
+}
+
 Result<std::vector<AgentPoolRecord>> ListAgentPools(store::Transaction& txn,
                                                     std::string_view cluster_id) {
   BYOK_ASSIGN_OR_RETURN(auto rows, txn.ListChildren(cluster_id, std::string(kAgentPoolType)));

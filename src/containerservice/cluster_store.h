@@ -76,6 +76,8 @@ Result<AgentPoolRecord> AgentPoolRecordFromBody(const nlohmann::json& body);
 Result<std::optional<ClusterRecord>> FindCluster(store::Transaction& txn, std::string_view id);
 Result<std::optional<ClusterRecord>> FindClusterByUniqueId(store::Transaction& txn,
                                                            std::string_view unique_id);
+// Every cluster whose record parses, in store order.
+Result<std::vector<ClusterRecord>> ListClusterRecords(store::Transaction& txn);
 // The pools of a cluster, sorted by name.
 Result<std::vector<AgentPoolRecord>> ListAgentPools(store::Transaction& txn,
                                                     std::string_view cluster_id);

@@ -142,13 +142,11 @@ http::Response ApiServer::HandleUnprefixed(http::Request& request) const {
   }
   std::optional<std::string> unique_id;
   Status read = store::RunInReadTransaction(*deps_.store, [&](store::Transaction& txn) -> Status {
-    BYOK_ASSIGN_OR_RETURN(auto rows, txn.ListByType(containerservice::kClusterType));
+    BYOK_ASSIGN_OR_RETURN(auto clusters, containerservice::ListClusterRecords(txn));
     const auto now = deps_.clock->Now();
-    for (const store::Resource& row : rows) {
-      auto cluster = containerservice::ClusterRecordFromBody(row.body);
-      if (!cluster.ok()) continue;
-      if (containerservice::VerifyClientCertificate(*cluster, request.client_cert_der, now).ok()) {
-        unique_id = cluster->unique_id;
+    for (const containerservice::ClusterRecord& cluster : clusters) {
+      if (containerservice::VerifyClientCertificate(cluster, request.client_cert_der, now).ok()) {
+        unique_id = cluster.unique_id;
         break;
       }
     }

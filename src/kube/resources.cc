@@ -300,15 +300,19 @@ std::string AggregateMessage(const std::vector<FieldError>& errors) {
   return out + "]";
 }
 
-json InvalidDetails(const Kind& kind, std::string_view name,
-                    const std::vector<FieldError>& errors) {
-  json details = {{"name", name}, {"kind", kind.kind}};
-  if (!kind.group.empty()) details["group"] = kind.group;
+json InvalidCauses(const std::vector<FieldError>& errors) {
   json causes = json::array();
   for (const FieldError& e : errors) {
     causes.push_back({{"reason", e.type}, {"message", e.body}, {"field", e.field}});
   }
-  details["causes"] = std::move(causes);
+  return causes;
+}
+
+json InvalidDetails(const Kind& kind, std::string_view name,
+                    const std::vector<FieldError>& errors) {
+  json details = {{"name", name}, {"kind", kind.kind}};
+  if (!kind.group.empty()) details["group"] = kind.group;
+  details["causes"] = InvalidCauses(errors);
   return details;
 }
 

@@ -46,6 +46,8 @@ struct FieldError {
 
 // "e" for one error, "[e1, e2]" for several (utilerrors.Aggregate).
 std::string AggregateMessage(const std::vector<FieldError>& errors);
+// The causes of an Invalid error's Status details: [{reason, message, field}].
+nlohmann::json InvalidCauses(const std::vector<FieldError>& errors);
 // The Status details of an Invalid error: {name, group (omitted for core), kind, causes}.
 nlohmann::json InvalidDetails(const Kind& kind, std::string_view name,
                               const std::vector<FieldError>& errors);

@@ -288,13 +288,9 @@ http::Response Handler::SelfSubjectAccessReview() {
                     "resourceAttributes must be specified"});
   }
   if (!errs.empty()) {
-    json causes = json::array();
-    for (const FieldError& e : errs) {
-      causes.push_back({{"reason", e.type}, {"message", e.body}, {"field", e.field}});
-    }
     return FailureResponse(
         Failure{MakeError(errors::kInvalid, ".authorization.k8s.io", "", AggregateMessage(errs)),
-                json{{"group", "authorization.k8s.io"}, {"causes", std::move(causes)}}});
+                json{{"group", "authorization.k8s.io"}, {"causes", InvalidCauses(errs)}}});
   }
   json out = {{"kind", "SelfSubjectAccessReview"},
               {"apiVersion", "authorization.k8s.io/v1"},
@@ -1137,13 +1133,9 @@ std::optional<Failure> WatchListOptionErrors(const http::Request& request) {
     }
   }
   if (errs.empty()) return std::nullopt;
-  json causes = json::array();
-  for (const FieldError& e : errs) {
-    causes.push_back({{"reason", e.type}, {"message", e.body}, {"field", e.field}});
-  }
   return Failure{
       MakeError(errors::kInvalid, "ListOptions.meta.k8s.io", "", AggregateMessage(errs)),
-      json{{"group", "meta.k8s.io"}, {"kind", "ListOptions"}, {"causes", std::move(causes)}}};
+      json{{"group", "meta.k8s.io"}, {"kind", "ListOptions"}, {"causes", InvalidCauses(errs)}}};
 }
 
 http::Response Handler::Watch(const Target& t) {

@@ -115,15 +115,13 @@ ApiResult<ClusterRecord> VolumeManager::ResolveCluster(std::string_view cluster,
       if (c) matches.push_back(std::move(*c));
       return Status::Ok();
     }
-    BYOK_ASSIGN_OR_RETURN(auto rows, txn.ListByType(containerservice::kClusterType));
-    for (const store::Resource& r : rows) {
-      auto c = containerservice::ClusterRecordFromBody(r.body);
-      if (!c.ok()) continue;
-      if (!arm::EqualsIgnoreCase(c->name, cluster)) continue;
-      if (!resource_group.empty() && !arm::EqualsIgnoreCase(c->resource_group, resource_group)) {
+    BYOK_ASSIGN_OR_RETURN(auto all, containerservice::ListClusterRecords(txn));
+    for (ClusterRecord& c : all) {
+      if (!arm::EqualsIgnoreCase(c.name, cluster)) continue;
+      if (!resource_group.empty() && !arm::EqualsIgnoreCase(c.resource_group, resource_group)) {
         continue;
       }
-      matches.push_back(std::move(c).value());
+      matches.push_back(std::move(c));
     }
     return Status::Ok();
   });
